@@ -1,0 +1,63 @@
+// Walks through the seed's examples (../shared/seed/keras-core-ops.txt) for the ops kcore has,
+// printing each input and result.
+#include <iostream>
+#include <string>
+
+#include "kcore/kcore.h"
+
+namespace {
+
+void heading(const std::string& title) { std::cout << "\n== " << title << " ==\n"; }
+
+void show(const std::string& label, const kcore::Tensor& t) {
+  std::cout << label << " = " << t << "\n";
+}
+
+}  // namespace
+
+int main() {
+  using namespace kcore;
+
+  heading("cast");
+  std::cout << ">>> x = keras.ops.arange(4)\n>>> x = keras.ops.cast(x, dtype=\"float16\")\n";
+  Tensor x = arange(4);
+  show("x", x);
+  x = cast(x, DType::Float16);
+  show("cast(x, float16)", x);
+  const Tensor special = convert_to_tensor({-1.5, 2.7, 300.0, -300.0});
+  show("y", special);
+  show("cast(y, int8)   (truncate, saturate)", cast(special, DType::Int8));
+  show("cast(int32 [-1, 256], uint8)   (wrap)", cast(convert_to_tensor({-1, 256}), DType::UInt8));
+
+  heading("convert_to_tensor");
+  std::cout << ">>> x = np.array([1, 2, 3])\n>>> y = keras.ops.convert_to_tensor(x)\n";
+  const std::vector<std::int64_t> np_array = {1, 2, 3};  // NumPy's default integer is int64
+  show("y", convert_to_tensor(np_array));
+  show("convert_to_tensor([[1, 2], [3, 4.5]])", convert_to_tensor({{1, 2}, {3, 4.5}}));
+  show("convert_to_tensor([True, False])", convert_to_tensor({true, false}));
+  show("convert_to_tensor([1, 2], dtype=bfloat16)",
+       convert_to_tensor({1, 2}, DType::BFloat16));
+
+  heading("shape");
+  std::cout << ">>> x = keras.zeros((8, 12))\n>>> keras.ops.shape(x)\n";
+  std::cout << format_shape(shape(zeros({8, 12}))) << "\n";
+
+  heading("is_tensor");
+  std::cout << "is_tensor(zeros((2,))) = " << std::boolalpha << is_tensor(zeros({2})) << "\n";
+  std::cout << "is_tensor(3.0)          = " << is_tensor(3.0) << "\n";
+  const SparseTensor sp(convert_to_tensor({{0, 1}, {1, 2}}), convert_to_tensor({1.0, 2.0}),
+                        {2, 3});
+  std::cout << "is_tensor(SparseTensor) = " << is_tensor(sp) << "\n";
+  show("SparseTensor densified", sp.to_dense());
+
+  heading("basics around them");
+  const Tensor a = arange(6);
+  const Tensor m = reshape(a, {2, 3});
+  show("m = reshape(arange(6), (2, 3))", m);
+  show("m + 0.5", m + 0.5);
+  show("m < 3", m < 3);
+  show("sum(m, axis=0)", sum(m, Axes{0}));
+  show("transpose(m)", transpose(m));
+  show("mean(m)", mean(m));
+  return 0;
+}

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kcore/tensor.h"
+
+namespace kcore {
+
+// What a primitive's shape and dtype rule says about one output.
+struct TensorSpec {
+  Shape shape;
+  DType dtype;
+  bool weak = false;
+};
+
+// How a primitive takes part in differentiation.
+enum class Differentiability {
+  Differentiable,     // has (or will have) a vjp rule
+  NonDifferentiable,  // outputs carry no gradient (comparisons, integer results, ...)
+};
+
+// One operation of the library. A primitive instance carries its parameters (axes, dtype, ...).
+// `infer` is its shape and dtype rule and validates the inputs; `eval_cpu` is its kernel.
+// `vjp` and `batch` are the rules the transforms call; a primitive that has not got one yet
+// throws NotImplementedError naming itself.
+class Primitive {
+ public:
+  virtual ~Primitive() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const = 0;
+  virtual std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                                       std::span<const TensorSpec> outputs) const = 0;
+  virtual Differentiability differentiability() const {
+    return Differentiability::Differentiable;
+  }
+  // Cotangents of the inputs, given the primals, the outputs and the outputs' cotangents.
+  virtual std::vector<Tensor> vjp(std::span<const Tensor> primals,
+                                  std::span<const Tensor> outputs,
+                                  std::span<const Tensor> cotangents) const;
+  // Outputs for inputs that carry a batch dimension at `batch_axes[i]` (-1: not batched), and
+  // the batch axis of each output.
+  struct Batched {
+    std::vector<Tensor> outputs;
+    std::vector<int> batch_axes;
+  };
+  virtual Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const;
+};
+
+using PrimitivePtr = std::shared_ptr<const Primitive>;
+
+// A transform (autodiff, batching, ...) in the interpreter stack. While one is installed, every
+// bind goes to the innermost one, which rewrites it into binds one level down.
+class Interpreter {
+ public:
+  virtual ~Interpreter() = default;
+  virtual std::vector<Tensor> process(const PrimitivePtr& primitive,
+                                      std::span<const Tensor> inputs) = 0;
+};
+
+// Installs an interpreter for the lifetime of the guard (innermost last).
+class InterpreterScope {
+ public:
+  explicit InterpreterScope(Interpreter& interpreter);
+  ~InterpreterScope();
+  InterpreterScope(const InterpreterScope&) = delete;
+  InterpreterScope& operator=(const InterpreterScope&) = delete;
+
+ private:
+  std::size_t previous_visible_;
+};
+
+// Applies a primitive: through the innermost interpreter if one is active, else plain
+// evaluation (infer, then the kernel).
+std::vector<Tensor> bind(const PrimitivePtr& primitive, std::span<const Tensor> inputs);
+Tensor bind1(const PrimitivePtr& primitive, std::span<const Tensor> inputs);
+Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs);
+// Plain evaluation, for interpreters and for bind.
+std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor> inputs);
+
+// The registry: every primitive kind, by name. Each primitive's source file registers its kind
+// with REGISTER_PRIMITIVE; the transforms' tests read the registry to find missing rules.
+struct PrimitiveKind {
+  std::string name;
+  std::string family;  // the class that implements it ("Unary", "Reduce", ...)
+};
+const std::vector<PrimitiveKind>& registered_primitives();
+
+namespace detail {
+struct PrimitiveRegistration {
+  PrimitiveRegistration(std::string_view name, std::string_view family);
+};
+}  // namespace detail
+
+}  // namespace kcore
+
+#define KCORE_CONCAT_INNER(a, b) a##b
+#define KCORE_CONCAT(a, b) KCORE_CONCAT_INNER(a, b)
+#define REGISTER_PRIMITIVE(name, family)                                                  \
+  static const ::kcore::detail::PrimitiveRegistration KCORE_CONCAT(kcore_registration_, \
+                                                                   __LINE__)(name, family)

@@ -1,0 +1,169 @@
+#include "cpu/parallel.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kcore/errors.h"
+#include "kcore/parallel.h"
+
+namespace kcore {
+namespace cpu {
+namespace {
+
+thread_local bool inside_worker = false;
+
+int default_threads() {
+  if (const char* env = std::getenv("KCORE_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n >= 1) return n;
+  }
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+// A fixed set of workers that each take one chunk of the current job.
+class ThreadPool {
+ public:
+  static ThreadPool& instance() {
+    static ThreadPool pool;
+    return pool;
+  }
+
+  int threads() const { return threads_; }
+
+  void set_threads(int n) {
+    std::lock_guard<std::mutex> run_lock(run_mutex_);
+    stop_workers();
+    threads_ = n;
+    start_workers();
+  }
+
+  // Runs job(chunk) for chunk in [0, chunks) on the workers and the calling thread.
+  void run(int chunks, const std::function<void(int)>& job) {
+    std::lock_guard<std::mutex> run_lock(run_mutex_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = &job;
+      chunks_ = chunks;
+      next_chunk_ = 1;
+      pending_ = chunks - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    run_chunk(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    job_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+  ~ThreadPool() { stop_workers(); }
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+ private:
+  ThreadPool() : threads_(default_threads()) { start_workers(); }
+
+  void start_workers() {
+    stopping_ = false;
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  void run_chunk(int chunk) {
+    try {
+      (*job_)(chunk);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+
+  void worker_loop() {
+    inside_worker = true;
+    std::uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && next_chunk_ < chunks_); });
+      if (stopping_) return;
+      seen = generation_;
+      while (next_chunk_ < chunks_) {
+        const int chunk = next_chunk_++;
+        lock.unlock();
+        run_chunk(chunk);
+        lock.lock();
+        if (--pending_ == 0) done_.notify_one();
+      }
+    }
+  }
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int)>* job_ = nullptr;
+  int chunks_ = 0;
+  int next_chunk_ = 0;
+  int pending_ = 0;
+  std::uint64_t generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<std::int64_t>(grain, 1);
+  auto& pool = ThreadPool::instance();
+  const std::int64_t max_chunks = (n + grain - 1) / grain;
+  const int chunks = static_cast<int>(std::min<std::int64_t>(pool.threads(), max_chunks));
+  if (chunks <= 1 || inside_worker) {
+    fn(0, n);
+    return;
+  }
+  const std::int64_t per = (n + chunks - 1) / chunks;
+  struct InsideGuard {
+    InsideGuard() { inside_worker = true; }
+    ~InsideGuard() { inside_worker = false; }
+    InsideGuard(const InsideGuard&) = delete;
+    InsideGuard& operator=(const InsideGuard&) = delete;
+  } guard;
+  pool.run(chunks, [&](int c) {
+    const std::int64_t begin = c * per;
+    const std::int64_t end = std::min(n, begin + per);
+    if (begin < end) fn(begin, end);
+  });
+}
+
+}  // namespace cpu
+
+void set_num_threads(int n) {
+  if (n < 1) {
+    throw ValueError("set_num_threads: received n=" + std::to_string(n) +
+                     ", expected a positive number of threads");
+  }
+  cpu::ThreadPool::instance().set_threads(n);
+}
+
+int num_threads() { return cpu::ThreadPool::instance().threads(); }
+
+}  // namespace kcore

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "kcore/primitive.h"
+
+namespace kcore {
+
+enum class UnaryOp { Negative, Abs, Exp, Log, Sqrt, LogicalNot };
+enum class BinaryOp {
+  Add,
+  Subtract,
+  Multiply,
+  Divide,
+  Equal,
+  NotEqual,
+  Less,
+  LessEqual,
+  Greater,
+  GreaterEqual,
+  LogicalAnd,
+  LogicalOr,
+};
+
+std::string_view op_name(UnaryOp op);
+std::string_view op_name(BinaryOp op);
+
+class Unary final : public Primitive {
+ public:
+  explicit Unary(UnaryOp op) : op_(op) {}
+  std::string_view name() const override { return op_name(op_); }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  Differentiability differentiability() const override;
+  UnaryOp op() const { return op_; }
+
+ private:
+  UnaryOp op_;
+};
+
+class Binary final : public Primitive {
+ public:
+  explicit Binary(BinaryOp op) : op_(op) {}
+  std::string_view name() const override { return op_name(op_); }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  Differentiability differentiability() const override;
+  BinaryOp op() const { return op_; }
+
+ private:
+  // The dtype both operands are converted to before the kernel runs.
+  Promoted operand_dtype(std::span<const Tensor> inputs) const;
+  BinaryOp op_;
+};
+
+// where(condition, x, y): x where condition is nonzero, else y.
+class Where final : public Primitive {
+ public:
+  std::string_view name() const override { return "where"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+};
+
+}  // namespace kcore

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kcore/primitive.h"
+
+namespace kcore {
+
+// Primitives that change how a buffer is seen. All but Concatenate and Copy return views when
+// the strides allow it.
+
+class Reshape final : public Primitive {
+ public:
+  explicit Reshape(Shape shape) : shape_(std::move(shape)) {}  // fully resolved, no -1
+  std::string_view name() const override { return "reshape"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  const Shape& shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+};
+
+class Transpose final : public Primitive {
+ public:
+  explicit Transpose(std::vector<std::int64_t> perm) : perm_(std::move(perm)) {}
+  std::string_view name() const override { return "transpose"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  const std::vector<std::int64_t>& perm() const { return perm_; }
+
+ private:
+  std::vector<std::int64_t> perm_;
+};
+
+class BroadcastTo final : public Primitive {
+ public:
+  explicit BroadcastTo(Shape shape) : shape_(std::move(shape)) {}
+  std::string_view name() const override { return "broadcast_to"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  const Shape& shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+};
+
+// Elements start[d], start[d] + step[d], ... (size[d] of them) along each axis d; step may be
+// negative. The caller has checked every index against the input's shape.
+class StridedSlice final : public Primitive {
+ public:
+  StridedSlice(std::vector<std::int64_t> start, std::vector<std::int64_t> step, Shape size)
+      : start_(std::move(start)), step_(std::move(step)), size_(std::move(size)) {}
+  std::string_view name() const override { return "strided_slice"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+
+ private:
+  std::vector<std::int64_t> start_;
+  std::vector<std::int64_t> step_;
+  Shape size_;
+};
+
+class Concatenate final : public Primitive {
+ public:
+  explicit Concatenate(std::int64_t axis) : axis_(axis) {}
+  std::string_view name() const override { return "concatenate"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  std::int64_t axis() const { return axis_; }
+
+ private:
+  std::int64_t axis_;
+};
+
+// A contiguous copy.
+class Copy final : public Primitive {
+ public:
+  std::string_view name() const override { return "copy"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+};
+
+}  // namespace kcore

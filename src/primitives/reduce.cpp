@@ -1,0 +1,253 @@
+#include "primitives/reduce.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "cpu/convert.h"
+#include "cpu/dispatch.h"
+#include "cpu/parallel.h"
+#include "kcore/parallel.h"
+
+namespace kcore {
+
+REGISTER_PRIMITIVE("sum", "Reduce");
+REGISTER_PRIMITIVE("max", "Reduce");
+REGISTER_PRIMITIVE("min", "Reduce");
+
+std::vector<std::int64_t> normalize_reduction_axes(
+    const std::optional<std::vector<std::int64_t>>& axis, std::int64_t ndim, std::string_view op) {
+  std::vector<std::int64_t> axes;
+  if (!axis) {
+    for (std::int64_t i = 0; i < ndim; ++i) axes.push_back(i);
+    return axes;
+  }
+  for (auto a : *axis) axes.push_back(normalize_axis(a, ndim, op));
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
+    throw ValueError(std::string(op) + ": received a repeated axis in " +
+                     format_shape(*axis) + "; expected distinct axes");
+  }
+  return axes;
+}
+
+namespace {
+
+// Accumulator types: floats in double, integers in 64 bits (wrapping), complex in double.
+template <class T>
+using acc_t = std::conditional_t<
+    cpu::is_complex_v<T>, std::complex<double>,
+    std::conditional_t<std::is_same_v<T, bool> || (std::is_signed_v<T> && std::is_integral_v<T>),
+                       std::int64_t,
+                       std::conditional_t<std::is_integral_v<T>, std::uint64_t, double>>>;
+
+// Dimensions of a sub-iteration (kept or reduced axes), merged where contiguous.
+struct Dims {
+  std::vector<std::int64_t> shape;
+  std::vector<std::int64_t> strides;  // bytes
+  std::int64_t size = 1;
+
+  void add(std::int64_t n, std::int64_t stride) {
+    size *= n;
+    if (n == 1) return;
+    if (!shape.empty() && strides.back() == stride * n) {
+      shape.back() *= n;
+      strides.back() = stride;
+      return;
+    }
+    shape.push_back(n);
+    strides.push_back(stride);
+  }
+  // Byte offset of the linear position `i` (row-major over shape).
+  std::int64_t offset(std::int64_t i) const {
+    std::int64_t off = 0;
+    for (std::size_t d = shape.size(); d-- > 0;) {
+      off += (i % shape[d]) * strides[d];
+      i /= shape[d];
+    }
+    return off;
+  }
+};
+
+template <class T>
+struct Reducer {
+  ReduceOp op;
+  using A = acc_t<T>;
+
+  A identity() const {
+    if (op == ReduceOp::Sum) return A(0);
+    if constexpr (cpu::is_complex_v<T>) {
+      return A(0);
+    } else if constexpr (std::is_integral_v<T>) {
+      return op == ReduceOp::Max ? A(std::numeric_limits<T>::lowest())
+                                 : A(std::numeric_limits<T>::max());
+    } else {
+      return op == ReduceOp::Max ? -INFINITY : INFINITY;
+    }
+  }
+
+  A combine(A acc, A v) const {
+    if (op == ReduceOp::Sum) {
+      if constexpr (std::is_integral_v<A>) {
+        using U = std::make_unsigned_t<A>;
+        return static_cast<A>(static_cast<U>(acc) + static_cast<U>(v));
+      } else {
+        return acc + v;
+      }
+    }
+    if constexpr (cpu::is_complex_v<T>) {
+      return acc;
+    } else if constexpr (std::is_floating_point_v<A>) {
+      if (std::isnan(acc) || std::isnan(v)) return NAN;
+      return op == ReduceOp::Max ? std::max(acc, v) : std::min(acc, v);
+    } else {
+      return op == ReduceOp::Max ? std::max(acc, v) : std::min(acc, v);
+    }
+  }
+
+  A load(const std::byte* p) const {
+    const T v = *reinterpret_cast<const T*>(p);
+    if constexpr (cpu::is_complex_v<T>) {
+      return A(v.real(), v.imag());
+    } else if constexpr (cpu::is_narrow_float_v<T>) {
+      return static_cast<double>(static_cast<float>(v));
+    } else {
+      return static_cast<A>(v);
+    }
+  }
+
+  // Reduces positions [k0, k1) of `red` starting at `base`.
+  A run(const std::byte* base, const Dims& red, std::int64_t k0, std::int64_t k1) const {
+    A acc = identity();
+    if (red.shape.empty()) return k0 < k1 ? combine(acc, load(base)) : acc;
+    const std::int64_t inner = red.shape.back();
+    const std::int64_t inner_stride = red.strides.back();
+    std::int64_t k = k0;
+    while (k < k1) {
+      const std::int64_t in_run = k % inner;
+      const std::int64_t n = std::min(inner - in_run, k1 - k);
+      const std::byte* p = base + red.offset(k);
+      if (op == ReduceOp::Sum && inner_stride == sizeof(T) && !cpu::is_complex_v<T>) {
+        const T* q = reinterpret_cast<const T*>(p);
+        A s = A(0);
+        for (std::int64_t i = 0; i < n; ++i) s = combine(s, load(reinterpret_cast<const std::byte*>(q + i)));
+        acc = combine(acc, s);
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) acc = combine(acc, load(p + i * inner_stride));
+      }
+      k += n;
+    }
+    return acc;
+  }
+};
+
+constexpr std::int64_t kBlock = 1 << 16;
+
+}  // namespace
+
+std::string_view Reduce::name() const {
+  switch (op_) {
+    case ReduceOp::Sum: return "sum";
+    case ReduceOp::Max: return "max";
+    case ReduceOp::Min: return "min";
+  }
+  return "reduce";
+}
+
+std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
+  const Tensor& x = inputs[0];
+  const DType d = promote(std::vector<DTypeArg>{{x.dtype(), false}}, name()).dtype;
+  Shape shape;
+  std::int64_t reduced = 1;
+  for (std::int64_t i = 0; i < x.ndim(); ++i) {
+    const bool r = std::binary_search(axes_.begin(), axes_.end(), i);
+    if (r) reduced *= x.shape()[i];
+    if (!r) {
+      shape.push_back(x.shape()[i]);
+    } else if (keepdims_) {
+      shape.push_back(1);
+    }
+  }
+  DType out = d;
+  if (op_ == ReduceOp::Sum) {
+    if (d == DType::Bool || d == DType::Int8 || d == DType::Int16) out = DType::Int32;
+    if (d == DType::UInt8 || d == DType::UInt16) out = DType::UInt32;
+  } else {
+    if (is_complex(d)) {
+      throw TypeError(std::string(name()) + ": received dtype " + std::string(kcore::name(d)) +
+                      "; expected a real dtype, complex numbers have no order");
+    }
+    if (reduced == 0 && shape_size(shape) > 0) {
+      throw ValueError(std::string(name()) + ": received a zero-size reduction over shape " +
+                       format_shape(x.shape()) + "; expected a non-empty reduction, " +
+                       std::string(name()) + " has no identity");
+    }
+  }
+  return {{shape, out, false}};
+}
+
+std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
+                                     std::span<const TensorSpec> outputs) const {
+  const Tensor& x = inputs[0];
+  const TensorSpec& spec = outputs[0];
+  Tensor out = Tensor::empty(spec.shape, spec.dtype);
+  const std::int64_t isz = static_cast<std::int64_t>(itemsize(x.dtype()));
+  Dims kept;
+  Dims red;
+  for (std::int64_t i = 0; i < x.ndim(); ++i) {
+    const bool r = std::binary_search(axes_.begin(), axes_.end(), i);
+    (r ? red : kept).add(x.shape()[i], x.strides()[i] * isz);
+  }
+  const std::int64_t m = kept.size;
+  const std::int64_t k = red.size;
+  if (m == 0) return {out};
+  const ReduceOp op = op_;
+  cpu::dispatch(x.dtype(), [&]<class T>() {
+    if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
+      using A = acc_t<T>;
+      const Reducer<T> reducer{op};
+      std::vector<A> results(static_cast<std::size_t>(m));
+      const std::byte* base = x.bytes();
+      if (m >= num_threads() || k <= kBlock) {
+        cpu::parallel_for(m, std::max<std::int64_t>(1, kBlock / std::max<std::int64_t>(k, 1)),
+                          [&](std::int64_t b, std::int64_t e) {
+                            for (std::int64_t i = b; i < e; ++i) {
+                              results[i] = reducer.run(base + kept.offset(i), red, 0, k);
+                            }
+                          });
+      } else {
+        // Few outputs, long reductions: fixed blocks, combined in order (deterministic).
+        const std::int64_t blocks = (k + kBlock - 1) / kBlock;
+        for (std::int64_t i = 0; i < m; ++i) {
+          std::vector<A> partial(static_cast<std::size_t>(blocks));
+          const std::byte* row = base + kept.offset(i);
+          cpu::parallel_for(blocks, 1, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t j = b; j < e; ++j) {
+              partial[j] = reducer.run(row, red, j * kBlock, std::min(k, (j + 1) * kBlock));
+            }
+          });
+          A acc = reducer.identity();
+          for (const A& p : partial) acc = reducer.combine(acc, p);
+          results[i] = acc;
+        }
+      }
+      cpu::dispatch(spec.dtype, [&]<class O>() {
+        O* dst = out.mutable_data<O>();
+        for (std::int64_t i = 0; i < m; ++i) {
+          if constexpr (cpu::is_complex_v<A> && !cpu::is_complex_v<O>) {
+            dst[i] = cpu::convert_value<O>(results[i].real());
+          } else if constexpr (cpu::is_complex_v<O> || !cpu::is_complex_v<A>) {
+            dst[i] = cpu::convert_value<O>(results[i]);
+          }
+        }
+      });
+    }
+  });
+  return {out};
+}
+
+}  // namespace kcore
