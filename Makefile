@@ -1,0 +1,65 @@
+# kcore: `make demo` runs the demo, `make test` runs every test. Both install what is missing
+# (Debian packages with apt-get, Python packages into .venv) and rebuild only what is stale.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+JOBS ?= $(shell nproc)
+PYTHON ?= python3
+VENV := .venv
+STAMPS := .stamps
+
+# Debian packages the build and the tests need.
+APT_PACKAGES := cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev \
+                clang-format clang-tidy python3-venv
+
+.PHONY: demo test build build-sanitize test-cpp test-sanitize format-check lint deps clean
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+# apt-get runs only when a package is missing.
+deps: | $(STAMPS)
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: requirements-dev.txt | deps
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	@touch $@
+
+build: deps
+	@test -f build/release/CMakeCache.txt || cmake --preset release >/dev/null
+	cmake --build build/release -j $(JOBS)
+
+build-sanitize: deps
+	@test -f build/sanitize/CMakeCache.txt || cmake --preset sanitize >/dev/null
+	cmake --build build/sanitize -j $(JOBS)
+
+demo: build
+	./build/release/kcore_demo
+
+test-cpp: build
+	ctest --test-dir build/release --output-on-failure -j $(JOBS)
+
+test-sanitize: build-sanitize
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build/sanitize --output-on-failure -j $(JOBS)
+
+format-check: deps
+	clang-format --dry-run --Werror $$(git ls-files '*.h' '*.cpp')
+
+lint: build
+	clang-tidy -p build/release --quiet $$(git ls-files 'src/*.cpp' 'examples/*.cpp')
+
+test: format-check test-cpp test-sanitize
+
+clean:
+	rm -rf build $(STAMPS)
