@@ -1,0 +1,38 @@
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kcore/kcore.h"
+
+namespace kcore::python {
+
+namespace nb = nanobind;
+
+// Keras' standardize_dtype: exact Keras names, NumPy dtypes and scalar types, ml_dtypes types,
+// and the Python types bool, int (int32) and float (float32). Anything else: ValueError.
+DType to_dtype(nb::handle dtype);
+std::optional<DType> to_optional_dtype(nb::handle dtype);
+
+// Any input keras.ops accepts, as a tensor: kcore tensors as they are; Python scalars as weak
+// scalars; NumPy arrays (any strides, any byte order), objects with __array__ or __dlpack__, and
+// nested lists and tuples, copied.
+Tensor to_tensor(nb::handle x, std::string_view op);
+
+// convert_to_tensor's rules: as to_tensor, then weak scalars resolved and `dtype` applied.
+Tensor to_strong_tensor(nb::handle x, std::optional<DType> dtype, std::string_view op);
+
+// An int or a sequence of ints.
+std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::string_view what);
+std::optional<std::vector<std::int64_t>> to_optional_axes(nb::handle axis, std::string_view op);
+
+// A read-only NumPy array sharing the tensor's buffer (ml_dtypes types for bfloat16 and float8).
+nb::object numpy_view(const Tensor& t);
+// A nanobind ndarray sharing the tensor's buffer: the source of __dlpack__ and the buffer
+// protocol, with DLPack's bfloat and float8 type codes.
+nb::object ndarray_view(const Tensor& t);
+
+}  // namespace kcore::python

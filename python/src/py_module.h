@@ -1,0 +1,13 @@
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+namespace kcore::python {
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+void bind_tensor(nb::module_& m);
+void bind_ops(nb::module_& m);
+
+}  // namespace kcore::python

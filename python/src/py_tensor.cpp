@@ -1,0 +1,208 @@
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <string>
+
+#include "py_convert.h"
+#include "py_module.h"
+
+namespace kcore::python {
+namespace {
+
+nb::tuple shape_tuple(const Shape& shape) {
+  nb::list l;
+  for (auto d : shape) l.append(d);
+  return nb::tuple(l);
+}
+
+std::optional<std::int64_t> slice_part(nb::handle v) {
+  if (v.is_none()) return std::nullopt;
+  return nb::cast<std::int64_t>(v.attr("__index__")());
+}
+
+Index to_index(nb::handle key) {
+  if (key.is_none()) return NewAxis{};
+  if (key.ptr() == Py_Ellipsis) return Ellipsis{};
+  if (PySlice_Check(key.ptr())) {
+    return Slice{slice_part(key.attr("start")), slice_part(key.attr("stop")),
+                 slice_part(key.attr("step"))};
+  }
+  if (!PyBool_Check(key.ptr()) && nb::hasattr(key, "__index__")) {
+    if (nb::isinstance<Tensor>(key) && nb::inst_ptr<Tensor>(key)->ndim() != 0) {
+      throw IndexError("getitem: received a tensor index of shape " +
+                       format_shape(nb::inst_ptr<Tensor>(key)->shape()) +
+                       "; expected integers, slices, None or Ellipsis (advanced indexing is not "
+                       "supported)");
+    }
+    return nb::cast<std::int64_t>(key.attr("__index__")());
+  }
+  throw IndexError("getitem: received an index of type " +
+                   nb::cast<std::string>(nb::str(key.type().attr("__name__"))) +
+                   "; expected integers, slices, None or Ellipsis (advanced indexing is not "
+                   "supported)");
+}
+
+Tensor index(const Tensor& t, nb::handle key) {
+  std::vector<Index> items;
+  if (PyTuple_Check(key.ptr())) {
+    for (auto k : nb::borrow<nb::tuple>(key)) items.push_back(to_index(k));
+  } else {
+    items.push_back(to_index(key));
+  }
+  return getitem(t, items);
+}
+
+const Tensor& single_element(const Tensor& t, const char* what) {
+  if (t.size() != 1) {
+    throw ValueError(std::string(what) + ": only a tensor with one element converts; received shape " +
+                     format_shape(t.shape()) +
+                     (std::string(what) == "__bool__"
+                          ? " (the truth value of a tensor with more than one element is ambiguous)"
+                          : ""));
+  }
+  return t;
+}
+
+double to_double(const Tensor& t) {
+  return cast(single_element(t, "__float__"), DType::Float64).item<double>();
+}
+
+int getbuffer(PyObject* self, Py_buffer* view, int flags) {
+  try {
+    nb::object arr = ndarray_view(*nb::inst_ptr<Tensor>(nb::handle(self)));
+    return PyObject_GetBuffer(arr.ptr(), view, flags);
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_BufferError, e.what());
+    return -1;
+  }
+}
+
+PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffer)},
+                              {0, nullptr}};
+
+template <Tensor (*F)(const Tensor&, const Tensor&)>
+void binary_operator(nb::class_<Tensor>& cls, const char* name, const char* rname) {
+  cls.def(name, [](const Tensor& a, nb::handle b) { return F(a, to_tensor(b, "operator")); },
+          nb::is_operator());
+  if (rname != nullptr) {
+    cls.def(rname, [](const Tensor& a, nb::handle b) { return F(to_tensor(b, "operator"), a); },
+            nb::is_operator());
+  }
+}
+
+}  // namespace
+
+void bind_tensor(nb::module_& m) {
+  nb::class_<Tensor> cls(m, "Tensor", nb::type_slots(tensor_slots),
+                         "An immutable n-d array of one dtype (kcore's tensor).");
+  cls.def_prop_ro("shape", [](const Tensor& t) { return shape_tuple(t.shape()); },
+                  "The shape, a tuple of ints.")
+      .def_prop_ro("dtype", [](const Tensor& t) { return std::string(name(t.dtype())); },
+                   "The dtype's Keras name, e.g. 'float32'.")
+      .def_prop_ro("ndim", &Tensor::ndim, "The number of dimensions.")
+      .def_prop_ro("size", &Tensor::size, "The number of elements.")
+      .def("__len__",
+           [](const Tensor& t) {
+             if (t.ndim() == 0) throw TypeError("len() of a 0-d tensor");
+             return t.shape()[0];
+           })
+      .def("__iter__",
+           [](const Tensor& t) {
+             if (t.ndim() == 0) throw TypeError("iteration over a 0-d tensor");
+             nb::list items;
+             for (std::int64_t i = 0; i < t.shape()[0]; ++i) items.append(getitem(t, {i}));
+             return nb::iter(items);
+           })
+      .def("__getitem__", &index, "key"_a.none())
+      .def("__bool__",
+           [](const Tensor& t) {
+             return cast(single_element(t, "__bool__"), DType::Bool).item<bool>();
+           })
+      .def("__float__", &to_double)
+      .def("__int__",
+           [](const Tensor& t) {
+             const Tensor& s = single_element(t, "__int__");
+             if (is_unsigned_integer(s.dtype())) return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
+             if (is_integer(s.dtype()) || is_bool(s.dtype())) return nb::cast(cast(s, DType::Int64).item<std::int64_t>());
+             return nb::steal(PyLong_FromDouble(to_double(s)));
+           })
+      .def("__index__",
+           [](const Tensor& t) {
+             const Tensor& s = single_element(t, "__index__");
+             if (!is_integer(s.dtype()) && !is_bool(s.dtype())) {
+               throw TypeError("__index__: received a tensor of dtype " +
+                               std::string(name(s.dtype())) + "; expected an integer dtype");
+             }
+             if (is_unsigned_integer(s.dtype())) return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
+             return nb::cast(cast(s, DType::Int64).item<std::int64_t>());
+           })
+      .def("__repr__", &Tensor::repr)
+      .def("__str__", &Tensor::repr)
+      .def("__neg__", [](const Tensor& t) { return negative(t); })
+      .def("__pos__", [](const Tensor& t) { return t; })
+      .def("__abs__", [](const Tensor& t) { return abs(t); })
+      .def("__invert__", [](const Tensor& t) {
+        if (!is_bool(t.dtype())) {
+          throw TypeError("__invert__: received dtype " + std::string(name(t.dtype())) +
+                          "; expected bool (bitwise ops on integers are not supported yet)");
+        }
+        return logical_not(t);
+      })
+      .def(
+          "__array__",
+          [](const Tensor& t, nb::handle dtype, nb::handle copy) {
+            nb::object view = numpy_view(t);
+            if (!dtype.is_none()) return view.attr("astype")(dtype);
+            if (!copy.is_none() && nb::cast<bool>(copy)) return view.attr("copy")();
+            return view;
+          },
+          "dtype"_a = nb::none(), "copy"_a = nb::none(),
+          "A read-only NumPy view of the tensor's buffer (a copy with dtype or copy=True).")
+      .def(
+          "__dlpack__",
+          [](const Tensor& t, nb::kwargs kwargs) {
+            return ndarray_view(t).attr("__dlpack__")(**kwargs);
+          },
+          "kwargs"_a, "A DLPack capsule sharing the tensor's buffer (read-only).")
+      .def("__dlpack_device__", [](const Tensor&) { return nb::make_tuple(1, 0); });
+  cls.attr("__hash__") = nb::none();
+  cls.attr("__array_ufunc__") = nb::none();
+  cls.attr("__array_priority__") = 100;
+
+  binary_operator<add>(cls, "__add__", "__radd__");
+  binary_operator<subtract>(cls, "__sub__", "__rsub__");
+  binary_operator<multiply>(cls, "__mul__", "__rmul__");
+  binary_operator<divide>(cls, "__truediv__", "__rtruediv__");
+  binary_operator<equal>(cls, "__eq__", nullptr);
+  binary_operator<not_equal>(cls, "__ne__", nullptr);
+  binary_operator<less>(cls, "__lt__", nullptr);
+  binary_operator<less_equal>(cls, "__le__", nullptr);
+  binary_operator<greater>(cls, "__gt__", nullptr);
+  binary_operator<greater_equal>(cls, "__ge__", nullptr);
+  binary_operator<logical_and>(cls, "__and__", "__rand__");
+  binary_operator<logical_or>(cls, "__or__", "__ror__");
+
+  nb::class_<SparseTensor>(m, "SparseTensor",
+                           "A COO sparse tensor: indices (nnz, ndim), values (nnz,), a dense "
+                           "shape. Duplicate indices add up when densified.")
+      .def(
+          "__init__",
+          [](SparseTensor* self, nb::handle indices, nb::handle values, nb::handle dense_shape) {
+            new (self) SparseTensor(to_strong_tensor(indices, std::nullopt, "SparseTensor"),
+                                    to_strong_tensor(values, std::nullopt, "SparseTensor"),
+                                    to_int_list(dense_shape, "SparseTensor", "dense_shape"));
+          },
+          "indices"_a, "values"_a, "dense_shape"_a)
+      .def_prop_ro("indices", &SparseTensor::indices)
+      .def_prop_ro("values", &SparseTensor::values)
+      .def_prop_ro("shape", [](const SparseTensor& s) { return shape_tuple(s.shape()); })
+      .def_prop_ro("dtype", [](const SparseTensor& s) { return std::string(name(s.dtype())); })
+      .def("todense", &SparseTensor::to_dense, "The dense tensor.")
+      .def("__repr__", [](const SparseTensor& s) {
+        return "SparseTensor(indices=" + s.indices().repr() + ", values=" + s.values().repr() +
+               ", dense_shape=" + format_shape(s.shape()) + ")";
+      });
+}
+
+}  // namespace kcore::python
