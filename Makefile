@@ -13,7 +13,8 @@ STAMPS := .stamps
 APT_PACKAGES := cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev \
                 clang-format clang-tidy python3-venv
 
-.PHONY: demo test build build-sanitize test-cpp test-sanitize format-check lint deps clean
+.PHONY: demo test build build-sanitize test-cpp test-sanitize test-python python format-check \
+        lint deps clean
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -35,6 +36,15 @@ $(VENV)/.installed: requirements-dev.txt | deps
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	@touch $@
 
+# The Python module, built by scikit-build-core through the same CMake build (incremental in
+# build/python-*), installed into .venv whenever a source changed.
+PY_SOURCES := $(shell git ls-files 'src/*' 'include/*' 'python/*' CMakeLists.txt pyproject.toml 2>/dev/null)
+$(VENV)/.kcore-installed: $(VENV)/.installed $(PY_SOURCES)
+	$(VENV)/bin/pip install -q --no-build-isolation .
+	@touch $@
+
+python: $(VENV)/.kcore-installed
+
 build: deps
 	@test -f build/release/CMakeCache.txt || cmake --preset release >/dev/null
 	cmake --build build/release -j $(JOBS)
@@ -53,13 +63,16 @@ test-sanitize: build-sanitize
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir build/sanitize --output-on-failure -j $(JOBS)
 
+test-python: python
+	cd tests/python && KERAS_BACKEND=jax ../../$(VENV)/bin/python -m pytest -q -p no:cacheprovider .
+
 format-check: deps
 	clang-format --dry-run --Werror $$(git ls-files '*.h' '*.cpp')
 
 lint: build
 	clang-tidy -p build/release --quiet $$(git ls-files 'src/*.cpp' 'examples/*.cpp')
 
-test: format-check test-cpp test-sanitize
+test: format-check test-cpp test-sanitize test-python
 
 clean:
 	rm -rf build $(STAMPS)

@@ -7,7 +7,9 @@
 
 namespace {
 
-void heading(const std::string& title) { std::cout << "\n== " << title << " ==\n"; }
+void heading(const std::string& title) {
+  std::cout << "\n== " << title << " ==\n";
+}
 
 void show(const std::string& label, const kcore::Tensor& t) {
   std::cout << label << " = " << t << "\n";
@@ -35,8 +37,7 @@ int main() {
   show("y", convert_to_tensor(np_array));
   show("convert_to_tensor([[1, 2], [3, 4.5]])", convert_to_tensor({{1, 2}, {3, 4.5}}));
   show("convert_to_tensor([True, False])", convert_to_tensor({true, false}));
-  show("convert_to_tensor([1, 2], dtype=bfloat16)",
-       convert_to_tensor({1, 2}, DType::BFloat16));
+  show("convert_to_tensor([1, 2], dtype=bfloat16)", convert_to_tensor({1, 2}, DType::BFloat16));
 
   heading("shape");
   std::cout << ">>> x = keras.zeros((8, 12))\n>>> keras.ops.shape(x)\n";
@@ -45,8 +46,7 @@ int main() {
   heading("is_tensor");
   std::cout << "is_tensor(zeros((2,))) = " << std::boolalpha << is_tensor(zeros({2})) << "\n";
   std::cout << "is_tensor(3.0)          = " << is_tensor(3.0) << "\n";
-  const SparseTensor sp(convert_to_tensor({{0, 1}, {1, 2}}), convert_to_tensor({1.0, 2.0}),
-                        {2, 3});
+  const SparseTensor sp(convert_to_tensor({{0, 1}, {1, 2}}), convert_to_tensor({1.0, 2.0}), {2, 3});
   std::cout << "is_tensor(SparseTensor) = " << is_tensor(sp) << "\n";
   show("SparseTensor densified", sp.to_dense());
 

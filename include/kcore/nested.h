@@ -22,11 +22,11 @@ class Nested {
   Nested(List items) : value_(std::move(items)) {}  // NOLINT(google-explicit-constructor)
   Nested(Tensor t) : value_(std::move(t)) {}        // NOLINT(google-explicit-constructor)
   template <class T>
-    requires(std::is_arithmetic_v<T>)
-  Nested(T v) : value_(Tensor(v)) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_arithmetic_v<T>) Nested(T v)
+      : value_(Tensor(v)) {}  // NOLINT(google-explicit-constructor)
   template <class T>
-    requires(std::is_arithmetic_v<T>)
-  Nested(const std::vector<T>& items) : value_(List(items.begin(), items.end())) {}  // NOLINT
+  requires(std::is_arithmetic_v<T>) Nested(const std::vector<T>& items)
+      : value_(List(items.begin(), items.end())) {}  // NOLINT
 
   bool is_list() const { return std::holds_alternative<List>(value_); }
   const List& list() const { return std::get<List>(value_); }

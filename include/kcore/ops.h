@@ -19,7 +19,8 @@ using Axes = std::vector<std::int64_t>;
 Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
 Tensor ones(const Shape& shape, DType dtype = DType::Float32);
 // dtype unset: the fill value's dtype (a C++/Python scalar: int32, float32 or bool).
-Tensor full(const Shape& shape, const Tensor& fill_value, std::optional<DType> dtype = std::nullopt);
+Tensor full(const Shape& shape, const Tensor& fill_value,
+            std::optional<DType> dtype = std::nullopt);
 // [start, stop) by step; dtype unset: the promotion of the three (int32 for integers).
 Tensor arange(const Tensor& start, const Tensor& stop, const Tensor& step = 1,
               std::optional<DType> dtype = std::nullopt);

@@ -36,12 +36,9 @@ class Primitive {
   virtual std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const = 0;
   virtual std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                        std::span<const TensorSpec> outputs) const = 0;
-  virtual Differentiability differentiability() const {
-    return Differentiability::Differentiable;
-  }
+  virtual Differentiability differentiability() const { return Differentiability::Differentiable; }
   // Cotangents of the inputs, given the primals, the outputs and the outputs' cotangents.
-  virtual std::vector<Tensor> vjp(std::span<const Tensor> primals,
-                                  std::span<const Tensor> outputs,
+  virtual std::vector<Tensor> vjp(std::span<const Tensor> primals, std::span<const Tensor> outputs,
                                   std::span<const Tensor> cotangents) const;
   // Outputs for inputs that carry a batch dimension at `batch_axes[i]` (-1: not batched), and
   // the batch axis of each output.
@@ -101,6 +98,6 @@ struct PrimitiveRegistration {
 
 #define KCORE_CONCAT_INNER(a, b) a##b
 #define KCORE_CONCAT(a, b) KCORE_CONCAT_INNER(a, b)
-#define REGISTER_PRIMITIVE(name, family)                                                  \
-  static const ::kcore::detail::PrimitiveRegistration KCORE_CONCAT(kcore_registration_, \
-                                                                   __LINE__)(name, family)
+#define REGISTER_PRIMITIVE(name, family)                                                           \
+  static const ::kcore::detail::PrimitiveRegistration KCORE_CONCAT(kcore_registration_, __LINE__)( \
+      name, family)

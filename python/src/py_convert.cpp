@@ -11,8 +11,8 @@ namespace kcore::python {
 namespace {
 
 std::string python_type_name(nb::handle x) {
-  return nb::cast<std::string>(nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(x.ptr())))
-                                           .attr("__name__")));
+  return nb::cast<std::string>(
+      nb::str(nb::handle(reinterpret_cast<PyObject*>(Py_TYPE(x.ptr()))).attr("__name__")));
 }
 
 // Modules are looked up once and kept for the life of the process (never destroyed after the
@@ -74,8 +74,8 @@ Tensor from_numpy(nb::handle arr, std::string_view op) {
   }
   Tensor out = Tensor::empty(shape, dtype);
   if (n > 0) {
-    auto storage = std::make_shared<Storage>(first + low, static_cast<std::size_t>(high - low + isz),
-                                             [] {});
+    auto storage =
+        std::make_shared<Storage>(first + low, static_cast<std::size_t>(high - low + isz), [] {});
     const Tensor borrowed = Tensor::from_storage(storage, shape, strides, -low / isz, dtype);
     borrowed.copy_to(out.mutable_bytes());
   }

@@ -14,7 +14,9 @@ using Binary = Tensor (*)(const Tensor&, const Tensor&);
 using Unary = Tensor (*)(const Tensor&);
 using Reduction = Tensor (*)(const Tensor&, std::optional<Axes>, bool);
 
-Shape to_shape(nb::handle shape, std::string_view op) { return to_int_list(shape, op, "shape"); }
+Shape to_shape(nb::handle shape, std::string_view op) {
+  return to_int_list(shape, op, "shape");
+}
 
 nb::object shape_of(nb::handle x) {
   Shape s;
@@ -31,8 +33,9 @@ nb::object shape_of(nb::handle x) {
 nb::object py_convert_to_tensor(nb::handle x, nb::handle dtype, nb::handle sparse,
                                 nb::handle ragged) {
   if (!ragged.is_none() && nb::cast<bool>(ragged)) {
-    throw ValueError("convert_to_tensor: received ragged=True; kcore has no ragged tensors, "
-                     "expected ragged=None or False");
+    throw ValueError(
+        "convert_to_tensor: received ragged=True; kcore has no ragged tensors, "
+        "expected ragged=None or False");
   }
   const std::optional<DType> d = to_optional_dtype(dtype);
   if (nb::isinstance<SparseTensor>(x)) {
@@ -79,7 +82,8 @@ void def_binary(nb::module_& m, const char* name, const char* doc) {
 
 template <Unary F>
 void def_unary(nb::module_& m, const char* name, const char* doc) {
-  m.def(name, [name](nb::handle x) { return F(to_tensor(x, name)); }, "x"_a, doc);
+  m.def(
+      name, [name](nb::handle x) { return F(to_tensor(x, name)); }, "x"_a, doc);
 }
 
 template <Reduction F>
@@ -194,11 +198,11 @@ void bind_ops(nb::module_& m) {
       "where",
       [](nb::handle condition, nb::handle x1, nb::handle x2) {
         if (x1.is_none() || x2.is_none()) {
-          throw ValueError("where: received only a condition; expected both x1 and x2 "
-                           "(the one-argument form is not supported)");
+          throw ValueError(
+              "where: received only a condition; expected both x1 and x2 "
+              "(the one-argument form is not supported)");
         }
-        return where(to_tensor(condition, "where"), to_tensor(x1, "where"),
-                     to_tensor(x2, "where"));
+        return where(to_tensor(condition, "where"), to_tensor(x1, "where"), to_tensor(x2, "where"));
       },
       "condition"_a, "x1"_a = nb::none(), "x2"_a = nb::none(),
       "x1 where condition is true, else x2, with broadcasting.");

@@ -55,7 +55,8 @@ Tensor index(const Tensor& t, nb::handle key) {
 
 const Tensor& single_element(const Tensor& t, const char* what) {
   if (t.size() != 1) {
-    throw ValueError(std::string(what) + ": only a tensor with one element converts; received shape " +
+    throw ValueError(std::string(what) +
+                     ": only a tensor with one element converts; received shape " +
                      format_shape(t.shape()) +
                      (std::string(what) == "__bool__"
                           ? " (the truth value of a tensor with more than one element is ambiguous)"
@@ -78,16 +79,17 @@ int getbuffer(PyObject* self, Py_buffer* view, int flags) {
   }
 }
 
-PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffer)},
-                              {0, nullptr}};
+PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffer)}, {0, nullptr}};
 
 template <Tensor (*F)(const Tensor&, const Tensor&)>
 void binary_operator(nb::class_<Tensor>& cls, const char* name, const char* rname) {
-  cls.def(name, [](const Tensor& a, nb::handle b) { return F(a, to_tensor(b, "operator")); },
-          nb::is_operator());
+  cls.def(
+      name, [](const Tensor& a, nb::handle b) { return F(a, to_tensor(b, "operator")); },
+      nb::is_operator());
   if (rname != nullptr) {
-    cls.def(rname, [](const Tensor& a, nb::handle b) { return F(to_tensor(b, "operator"), a); },
-            nb::is_operator());
+    cls.def(
+        rname, [](const Tensor& a, nb::handle b) { return F(to_tensor(b, "operator"), a); },
+        nb::is_operator());
   }
 }
 
@@ -96,10 +98,12 @@ void binary_operator(nb::class_<Tensor>& cls, const char* name, const char* rnam
 void bind_tensor(nb::module_& m) {
   nb::class_<Tensor> cls(m, "Tensor", nb::type_slots(tensor_slots),
                          "An immutable n-d array of one dtype (kcore's tensor).");
-  cls.def_prop_ro("shape", [](const Tensor& t) { return shape_tuple(t.shape()); },
-                  "The shape, a tuple of ints.")
-      .def_prop_ro("dtype", [](const Tensor& t) { return std::string(name(t.dtype())); },
-                   "The dtype's Keras name, e.g. 'float32'.")
+  cls.def_prop_ro(
+         "shape", [](const Tensor& t) { return shape_tuple(t.shape()); },
+         "The shape, a tuple of ints.")
+      .def_prop_ro(
+          "dtype", [](const Tensor& t) { return std::string(name(t.dtype())); },
+          "The dtype's Keras name, e.g. 'float32'.")
       .def_prop_ro("ndim", &Tensor::ndim, "The number of dimensions.")
       .def_prop_ro("size", &Tensor::size, "The number of elements.")
       .def("__len__",
@@ -123,8 +127,10 @@ void bind_tensor(nb::module_& m) {
       .def("__int__",
            [](const Tensor& t) {
              const Tensor& s = single_element(t, "__int__");
-             if (is_unsigned_integer(s.dtype())) return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
-             if (is_integer(s.dtype()) || is_bool(s.dtype())) return nb::cast(cast(s, DType::Int64).item<std::int64_t>());
+             if (is_unsigned_integer(s.dtype()))
+               return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
+             if (is_integer(s.dtype()) || is_bool(s.dtype()))
+               return nb::cast(cast(s, DType::Int64).item<std::int64_t>());
              return nb::steal(PyLong_FromDouble(to_double(s)));
            })
       .def("__index__",
@@ -134,7 +140,8 @@ void bind_tensor(nb::module_& m) {
                throw TypeError("__index__: received a tensor of dtype " +
                                std::string(name(s.dtype())) + "; expected an integer dtype");
              }
-             if (is_unsigned_integer(s.dtype())) return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
+             if (is_unsigned_integer(s.dtype()))
+               return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
              return nb::cast(cast(s, DType::Int64).item<std::int64_t>());
            })
       .def("__repr__", &Tensor::repr)
@@ -142,13 +149,14 @@ void bind_tensor(nb::module_& m) {
       .def("__neg__", [](const Tensor& t) { return negative(t); })
       .def("__pos__", [](const Tensor& t) { return t; })
       .def("__abs__", [](const Tensor& t) { return abs(t); })
-      .def("__invert__", [](const Tensor& t) {
-        if (!is_bool(t.dtype())) {
-          throw TypeError("__invert__: received dtype " + std::string(name(t.dtype())) +
-                          "; expected bool (bitwise ops on integers are not supported yet)");
-        }
-        return logical_not(t);
-      })
+      .def("__invert__",
+           [](const Tensor& t) {
+             if (!is_bool(t.dtype())) {
+               throw TypeError("__invert__: received dtype " + std::string(name(t.dtype())) +
+                               "; expected bool (bitwise ops on integers are not supported yet)");
+             }
+             return logical_not(t);
+           })
       .def(
           "__array__",
           [](const Tensor& t, nb::handle dtype, nb::handle copy) {

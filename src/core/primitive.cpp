@@ -65,7 +65,9 @@ Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs
   return bind(primitive, std::span<const Tensor>(inputs.begin(), inputs.size())).front();
 }
 
-const std::vector<PrimitiveKind>& registered_primitives() { return registry(); }
+const std::vector<PrimitiveKind>& registered_primitives() {
+  return registry();
+}
 
 namespace detail {
 PrimitiveRegistration::PrimitiveRegistration(std::string_view name, std::string_view family) {
