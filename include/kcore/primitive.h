@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,9 +38,13 @@ class Primitive {
   virtual std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                        std::span<const TensorSpec> outputs) const = 0;
   virtual Differentiability differentiability() const { return Differentiability::Differentiable; }
-  // Cotangents of the inputs, given the primals, the outputs and the outputs' cotangents.
-  virtual std::vector<Tensor> vjp(std::span<const Tensor> primals, std::span<const Tensor> outputs,
-                                  std::span<const Tensor> cotangents) const;
+  // Cotangents of the inputs (nullopt: none flows to that input), given the primals, the
+  // outputs and the outputs' cotangents. Written with public ops, so that they compose. A
+  // cotangent may have a broadcast shape or another float dtype than its input: the autodiff
+  // transform sums it down to the input's shape and casts it to the input's dtype.
+  virtual std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                                 std::span<const Tensor> outputs,
+                                                 std::span<const Tensor> cotangents) const;
   // Outputs for inputs that carry a batch dimension at `batch_axes[i]` (-1: not batched), and
   // the batch axis of each output.
   struct Batched {
@@ -51,33 +56,51 @@ class Primitive {
 
 using PrimitivePtr = std::shared_ptr<const Primitive>;
 
-// A transform (autodiff, batching, ...) in the interpreter stack. While one is installed, every
-// bind goes to the innermost one, which rewrites it into binds one level down.
-class Interpreter {
+// A transform (autodiff, batching, ...): the Autodidax interpreter. Each active interpreter has a
+// level, higher for those installed later. bind gives a primitive to the highest-level
+// interpreter that owns a tracer among the inputs; `process` unwraps its own tracers, binds the
+// primitive (or its rule's ops) one level down, and wraps the outputs in its tracers again.
+class Interpreter : public std::enable_shared_from_this<Interpreter> {
  public:
   virtual ~Interpreter() = default;
   virtual std::vector<Tensor> process(const PrimitivePtr& primitive,
                                       std::span<const Tensor> inputs) = 0;
+  int level() const { return level_; }
+
+ private:
+  friend class InterpreterScope;
+  int level_ = -1;
 };
 
-// Installs an interpreter for the lifetime of the guard (innermost last).
+// A value inside a transformed function, owned by one interpreter.
+class Tracer {
+ public:
+  explicit Tracer(std::shared_ptr<Interpreter> owner) : owner_(std::move(owner)) {}
+  virtual ~Tracer() = default;
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+  Interpreter& interpreter() const { return *owner_; }
+  int level() const { return owner_->level(); }
+
+ private:
+  std::shared_ptr<Interpreter> owner_;
+};
+
+// Gives an interpreter its level (one above every active interpreter) for the guard's lifetime.
 class InterpreterScope {
  public:
   explicit InterpreterScope(Interpreter& interpreter);
   ~InterpreterScope();
   InterpreterScope(const InterpreterScope&) = delete;
   InterpreterScope& operator=(const InterpreterScope&) = delete;
-
- private:
-  std::size_t previous_visible_;
 };
 
-// Applies a primitive: through the innermost interpreter if one is active, else plain
-// evaluation (infer, then the kernel).
+// Applies a primitive: through the interpreter of the highest-level tracer among the inputs, else
+// plain evaluation (infer, then the kernel).
 std::vector<Tensor> bind(const PrimitivePtr& primitive, std::span<const Tensor> inputs);
 Tensor bind1(const PrimitivePtr& primitive, std::span<const Tensor> inputs);
 Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs);
-// Plain evaluation, for interpreters and for bind.
+// Plain evaluation.
 std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor> inputs);
 
 // The registry: every primitive kind, by name. Each primitive's source file registers its kind

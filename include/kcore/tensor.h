@@ -77,8 +77,13 @@ class Storage {
   std::function<void()> release_;
 };
 
+class Tracer;
+
 // An immutable n-d value: a shared buffer seen through shape, strides and offset, with a dtype.
 // `weak` marks a value that stands for a bare Python/C++ scalar in type promotion.
+// A tensor may be a tracer of a transform (autodiff, batching): its shape and dtype are what the
+// traced function sees, and ops on it go to the transform (see primitive.h). A tracer of
+// vectorized_map has no values of its own; reading them is ValueError.
 class Tensor {
  public:
   // A float32 scalar 0; exists so that tensors can live in containers.
@@ -93,6 +98,11 @@ class Tensor {
   static Tensor empty(const Shape& shape, DType dtype);
   // A view of `base`'s buffer.
   static Tensor view(const Tensor& base, Shape shape, Strides strides, std::int64_t offset);
+  // A tracer seen as a tensor: `values`' buffer, shape, dtype and weak flag (a tensor without
+  // storage for tracers that have no values).
+  static Tensor traced(const Tensor& values, std::shared_ptr<const Tracer> tracer);
+  static Tensor traced(Shape shape, DType dtype, bool weak, std::shared_ptr<const Tracer> tracer);
+  const std::shared_ptr<const Tracer>& tracer() const { return tracer_; }
   // Wraps an existing storage.
   static Tensor from_storage(std::shared_ptr<Storage> storage, Shape shape, Strides strides,
                              std::int64_t offset, DType dtype);
@@ -149,9 +159,16 @@ class Tensor {
   template <Element T>
   std::vector<T> to_vector() const {
     check_element_type(dtype_of<T>);
-    std::vector<T> out(static_cast<std::size_t>(size()));
-    copy_to(out.data());
-    return out;
+    if constexpr (std::is_same_v<T, bool>) {
+      // std::vector<bool> is packed: copy through bytes.
+      std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size()));
+      copy_to(bytes.data());
+      return std::vector<bool>(bytes.begin(), bytes.end());
+    } else {
+      std::vector<T> out(static_cast<std::size_t>(size()));
+      copy_to(out.data());
+      return out;
+    }
   }
   // Copies all elements, row-major, into `dst` (size() * itemsize bytes).
   void copy_to(void* dst) const;
@@ -175,6 +192,7 @@ class Tensor {
   std::int64_t offset_ = 0;
   DType dtype_ = DType::Float32;
   bool weak_ = false;
+  std::shared_ptr<const Tracer> tracer_;
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

@@ -5,10 +5,8 @@
 namespace kcore {
 namespace {
 
-// The installed interpreters, outermost first, and how many of them the current bind sees:
-// while interpreter k processes a primitive, its own binds see only interpreters below k.
-thread_local std::vector<Interpreter*> interpreters;
-thread_local std::size_t visible = 0;
+// Levels handed out to interpreters now active on this thread.
+thread_local int active_interpreters = 0;
 
 std::vector<PrimitiveKind>& registry() {
   static std::vector<PrimitiveKind> kinds;
@@ -17,7 +15,7 @@ std::vector<PrimitiveKind>& registry() {
 
 }  // namespace
 
-std::vector<Tensor> Primitive::vjp(std::span<const Tensor> /*primals*/,
+std::vector<std::optional<Tensor>> Primitive::vjp(std::span<const Tensor> /*primals*/,
                                    std::span<const Tensor> /*outputs*/,
                                    std::span<const Tensor> /*cotangents*/) const {
   throw NotImplementedError(std::string(name()) + ": no vjp rule yet");
@@ -28,16 +26,11 @@ Primitive::Batched Primitive::batch(std::span<const Tensor> /*inputs*/,
   throw NotImplementedError(std::string(name()) + ": no batching rule yet");
 }
 
-InterpreterScope::InterpreterScope(Interpreter& interpreter) : previous_visible_(visible) {
-  interpreters.resize(visible);
-  interpreters.push_back(&interpreter);
-  visible = interpreters.size();
+InterpreterScope::InterpreterScope(Interpreter& interpreter) {
+  interpreter.level_ = active_interpreters++;
 }
 
-InterpreterScope::~InterpreterScope() {
-  interpreters.resize(previous_visible_);
-  visible = previous_visible_;
-}
+InterpreterScope::~InterpreterScope() { --active_interpreters; }
 
 std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor> inputs) {
   const auto specs = primitive.infer(inputs);
@@ -45,15 +38,12 @@ std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor>
 }
 
 std::vector<Tensor> bind(const PrimitivePtr& primitive, std::span<const Tensor> inputs) {
-  if (visible > 0) {
-    Interpreter* interpreter = interpreters[visible - 1];
-    struct Restore {
-      std::size_t saved;
-      ~Restore() { visible = saved; }
-    } restore{visible};
-    --visible;
-    return interpreter->process(primitive, inputs);
+  const Tracer* top = nullptr;
+  for (const Tensor& t : inputs) {
+    const Tracer* tr = t.tracer().get();
+    if (tr != nullptr && (top == nullptr || tr->level() > top->level())) top = tr;
   }
+  if (top != nullptr) return top->interpreter().process(primitive, inputs);
   return evaluate(*primitive, inputs);
 }
 

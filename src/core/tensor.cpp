@@ -152,10 +152,17 @@ bool Tensor::is_contiguous() const {
 }
 
 const std::byte* Tensor::bytes() const {
+  if (!storage_) {
+    throw ValueError("Tensor: this tensor is traced by vectorized_map and has no values inside "
+                     "the mapped function; expected an operation on it, not a read of its values");
+  }
   return storage_->data() + offset_ * static_cast<std::int64_t>(itemsize(dtype_));
 }
 
 std::byte* Tensor::mutable_bytes() {
+  if (!storage_) {
+    throw ValueError("Tensor: this tensor is traced by vectorized_map and has no values");
+  }
   return storage_->data() + offset_ * static_cast<std::int64_t>(itemsize(dtype_));
 }
 

@@ -32,6 +32,10 @@ class Unary final : public Primitive {
                                std::span<const TensorSpec> outputs) const override;
   Differentiability differentiability() const override;
   UnaryOp op() const { return op_; }
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
 
  private:
   UnaryOp op_;
@@ -46,6 +50,10 @@ class Binary final : public Primitive {
                                std::span<const TensorSpec> outputs) const override;
   Differentiability differentiability() const override;
   BinaryOp op() const { return op_; }
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
 
  private:
   // The dtype both operands are converted to before the kernel runs.
@@ -60,6 +68,10 @@ class Where final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
 };
 
 }  // namespace kcore

@@ -17,6 +17,10 @@ class Reshape final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
   const Shape& shape() const { return shape_; }
 
  private:
@@ -30,6 +34,10 @@ class Transpose final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
   const std::vector<std::int64_t>& perm() const { return perm_; }
 
  private:
@@ -43,6 +51,10 @@ class BroadcastTo final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
   const Shape& shape() const { return shape_; }
 
  private:
@@ -59,6 +71,10 @@ class StridedSlice final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
 
  private:
   std::vector<std::int64_t> start_;
@@ -73,6 +89,10 @@ class Concatenate final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
   std::int64_t axis() const { return axis_; }
 
  private:
@@ -86,6 +106,10 @@ class Copy final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
 };
 
 }  // namespace kcore

@@ -19,6 +19,10 @@ class Reduce final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
   ReduceOp op() const { return op_; }
   const std::vector<std::int64_t>& axes() const { return axes_; }
   bool keepdims() const { return keepdims_; }
