@@ -29,8 +29,7 @@ VJPResult vjp(const TreeFunction& f, const std::vector<Tree>& primals);
 // or bool leaf is TypeError.
 TreeFunction grad(TreeFunction f, std::vector<int> argnums = {0}, bool has_aux = false);
 // Like grad, but returns (value, gradient), or ((value, aux), gradient) with has_aux.
-TreeFunction value_and_grad(TreeFunction f, std::vector<int> argnums = {0},
-                            bool has_aux = false);
+TreeFunction value_and_grad(TreeFunction f, std::vector<int> argnums = {0}, bool has_aux = false);
 
 // d f / d x for a scalar function of one tensor.
 std::function<Tensor(const Tensor&)> grad(std::function<Tensor(const Tensor&)> f);

@@ -21,11 +21,11 @@ class Tree {
   enum class Kind { None, Leaf, List, Tuple, Dict };
   using Dict = std::map<std::string, Tree>;
 
-  Tree() = default;  // None
+  Tree() = default;   // None
   Tree(Tensor leaf);  // NOLINT(google-explicit-constructor)
   template <class T>
-    requires(std::is_arithmetic_v<T>)
-  Tree(T scalar) : Tree(Tensor(scalar)) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_arithmetic_v<T>) Tree(T scalar)
+      : Tree(Tensor(scalar)) {}  // NOLINT(google-explicit-constructor)
   static Tree list(std::vector<Tree> items);
   static Tree tuple(std::vector<Tree> items);
   static Tree dict(Dict items);

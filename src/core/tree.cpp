@@ -7,11 +7,16 @@ namespace {
 
 const char* kind_name(Tree::Kind k) {
   switch (k) {
-    case Tree::Kind::None: return "None";
-    case Tree::Kind::Leaf: return "a tensor";
-    case Tree::Kind::List: return "a list";
-    case Tree::Kind::Tuple: return "a tuple";
-    case Tree::Kind::Dict: return "a dict";
+    case Tree::Kind::None:
+      return "None";
+    case Tree::Kind::Leaf:
+      return "a tensor";
+    case Tree::Kind::List:
+      return "a list";
+    case Tree::Kind::Tuple:
+      return "a tuple";
+    case Tree::Kind::Dict:
+      return "a dict";
   }
   return "a tree";
 }
@@ -22,7 +27,8 @@ const char* kind_name(Tree::Kind k) {
 
 }  // namespace
 
-Tree::Tree(Tensor leaf) : kind_(Kind::Leaf), leaf_(std::make_shared<const Tensor>(std::move(leaf))) {}
+Tree::Tree(Tensor leaf)
+    : kind_(Kind::Leaf), leaf_(std::make_shared<const Tensor>(std::move(leaf))) {}
 
 Tree Tree::list(std::vector<Tree> items) {
   Tree t;
@@ -81,8 +87,10 @@ bool TreeDef::operator==(const TreeDef& other) const {
 
 std::string TreeDef::to_string() const {
   switch (kind_) {
-    case Tree::Kind::None: return "None";
-    case Tree::Kind::Leaf: return "*";
+    case Tree::Kind::None:
+      return "None";
+    case Tree::Kind::Leaf:
+      return "*";
     case Tree::Kind::Dict: {
       std::string s = "{";
       for (std::size_t i = 0; i < children_.size(); ++i) {
@@ -127,7 +135,8 @@ std::pair<std::vector<Tensor>, TreeDef> flatten(const Tree& tree) {
   TreeDef def;
   def.kind_ = tree.kind();
   switch (tree.kind()) {
-    case Tree::Kind::None: break;
+    case Tree::Kind::None:
+      break;
     case Tree::Kind::Leaf:
       leaves.push_back(tree.leaf());
       def.num_leaves_ = 1;
@@ -159,8 +168,10 @@ Tree unflatten(const TreeDef& def, std::span<const Tensor> leaves) {
                      std::to_string(def.num_leaves()));
   }
   switch (def.kind_) {
-    case Tree::Kind::None: return Tree();
-    case Tree::Kind::Leaf: return Tree(leaves[0]);
+    case Tree::Kind::None:
+      return Tree();
+    case Tree::Kind::Leaf:
+      return Tree(leaves[0]);
     case Tree::Kind::Dict: {
       Tree::Dict d;
       std::size_t pos = 0;

@@ -44,12 +44,18 @@ std::vector<std::optional<Tensor>> Unary::vjp(std::span<const Tensor> primals,
   const Tensor& y = outputs[0];
   const Tensor& ct = cotangents[0];
   switch (op_) {
-    case UnaryOp::Negative: return {negative(ct)};
-    case UnaryOp::Abs: return {where(x > 0, ct, where(x < 0, negative(ct), zeros({}, ct.dtype())))};
-    case UnaryOp::Exp: return {ct * y};
-    case UnaryOp::Log: return {ct / x};
-    case UnaryOp::Sqrt: return {ct / (y * 2)};
-    case UnaryOp::LogicalNot: return {std::nullopt};
+    case UnaryOp::Negative:
+      return {negative(ct)};
+    case UnaryOp::Abs:
+      return {where(x > 0, ct, where(x < 0, negative(ct), zeros({}, ct.dtype())))};
+    case UnaryOp::Exp:
+      return {ct * y};
+    case UnaryOp::Log:
+      return {ct / x};
+    case UnaryOp::Sqrt:
+      return {ct / (y * 2)};
+    case UnaryOp::LogicalNot:
+      return {std::nullopt};
   }
   return {std::nullopt};
 }
@@ -66,11 +72,16 @@ std::vector<std::optional<Tensor>> Binary::vjp(std::span<const Tensor> primals,
   const Tensor& b = primals[1];
   const Tensor& ct = cotangents[0];
   switch (op_) {
-    case BinaryOp::Add: return {ct, ct};
-    case BinaryOp::Subtract: return {ct, negative(ct)};
-    case BinaryOp::Multiply: return {ct * b, ct * a};
-    case BinaryOp::Divide: return {ct / b, negative(ct) * a / (b * b)};
-    default: return {std::nullopt, std::nullopt};
+    case BinaryOp::Add:
+      return {ct, ct};
+    case BinaryOp::Subtract:
+      return {ct, negative(ct)};
+    case BinaryOp::Multiply:
+      return {ct * b, ct * a};
+    case BinaryOp::Divide:
+      return {ct / b, negative(ct) * a / (b * b)};
+    default:
+      return {std::nullopt, std::nullopt};
   }
 }
 

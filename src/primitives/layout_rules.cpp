@@ -60,7 +60,8 @@ Primitive::Batched BroadcastTo::batch(std::span<const Tensor> inputs,
   Tensor x = move_batch_axis_to_front(inputs[0], batch_axes[0], 0);
   const std::int64_t size = x.shape()[0];
   Shape aligned = {size};
-  for (auto k = static_cast<std::size_t>(x.ndim() - 1); k < shape_.size(); ++k) aligned.push_back(1);
+  for (auto k = static_cast<std::size_t>(x.ndim() - 1); k < shape_.size(); ++k)
+    aligned.push_back(1);
   aligned.insert(aligned.end(), x.shape().begin() + 1, x.shape().end());
   return {{broadcast_to(reshape(x, aligned), with_batch(size, shape_))}, {0}};
 }
@@ -68,8 +69,8 @@ Primitive::Batched BroadcastTo::batch(std::span<const Tensor> inputs,
 std::vector<std::optional<Tensor>> StridedSlice::vjp(std::span<const Tensor> primals,
                                                      std::span<const Tensor> /*outputs*/,
                                                      std::span<const Tensor> cotangents) const {
-  return {bind1(std::make_shared<StridedScatter>(start_, step_, primals[0].shape()),
-                {cotangents[0]})};
+  return {
+      bind1(std::make_shared<StridedScatter>(start_, step_, primals[0].shape()), {cotangents[0]})};
 }
 
 Primitive::Batched StridedSlice::batch(std::span<const Tensor> inputs,
@@ -79,8 +80,9 @@ Primitive::Batched StridedSlice::batch(std::span<const Tensor> inputs,
   std::vector<std::int64_t> step = {1};
   start.insert(start.end(), start_.begin(), start_.end());
   step.insert(step.end(), step_.begin(), step_.end());
-  return {{bind1(std::make_shared<StridedSlice>(start, step, with_batch(x.shape()[0], size_)), {x})},
-          {0}};
+  return {
+      {bind1(std::make_shared<StridedSlice>(start, step, with_batch(x.shape()[0], size_)), {x})},
+      {0}};
 }
 
 std::vector<std::optional<Tensor>> Concatenate::vjp(std::span<const Tensor> primals,

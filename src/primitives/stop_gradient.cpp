@@ -22,6 +22,8 @@ Primitive::Batched StopGradient::batch(std::span<const Tensor> inputs,
   return {{stop_gradient(inputs[0])}, {batch_axes[0]}};
 }
 
-Tensor stop_gradient(const Tensor& x) { return bind1(std::make_shared<StopGradient>(), {x}); }
+Tensor stop_gradient(const Tensor& x) {
+  return bind1(std::make_shared<StopGradient>(), {x});
+}
 
 }  // namespace kcore

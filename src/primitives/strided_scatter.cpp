@@ -20,8 +20,8 @@ std::vector<TensorSpec> StridedScatter::infer(std::span<const Tensor> inputs) co
   for (std::size_t d = 0; ok && d < nd; ++d) {
     const std::int64_t n = x.shape()[d];
     const std::int64_t last = start_[d] + (n - 1) * step_[d];
-    ok = step_[d] != 0 && (n == 0 || (start_[d] >= 0 && start_[d] < shape_[d] && last >= 0 &&
-                                      last < shape_[d]));
+    ok = step_[d] != 0 &&
+         (n == 0 || (start_[d] >= 0 && start_[d] < shape_[d] && last >= 0 && last < shape_[d]));
   }
   if (!ok) {
     throw IndexError("strided_scatter: values of shape " + format_shape(x.shape()) +
@@ -51,8 +51,8 @@ std::vector<Tensor> StridedScatter::eval_cpu(std::span<const Tensor> inputs,
 std::vector<std::optional<Tensor>> StridedScatter::vjp(std::span<const Tensor> primals,
                                                        std::span<const Tensor> /*outputs*/,
                                                        std::span<const Tensor> cotangents) const {
-  return {bind1(std::make_shared<StridedSlice>(start_, step_, primals[0].shape()),
-                {cotangents[0]})};
+  return {
+      bind1(std::make_shared<StridedSlice>(start_, step_, primals[0].shape()), {cotangents[0]})};
 }
 
 Primitive::Batched StridedScatter::batch(std::span<const Tensor> inputs,

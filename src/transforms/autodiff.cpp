@@ -166,9 +166,9 @@ void check_differentiable(const Tensor& leaf, std::size_t argnum, const std::str
 
 struct Traced {
   std::shared_ptr<GradInterpreter> interpreter;
-  std::vector<Tree> args;                // the arguments, with tracked leaves replaced
+  std::vector<Tree> args;                    // the arguments, with tracked leaves replaced
   std::vector<std::vector<Tensor>> tracked;  // per argnum, the tracers
-  std::vector<TreeDef> defs;             // per argnum
+  std::vector<TreeDef> defs;                 // per argnum
   Tree out;
 };
 
@@ -216,10 +216,10 @@ TreeFunction make_grad(TreeFunction f, std::vector<int> argnums, bool has_aux, b
         !is_inexact(value_tree.leaf().dtype())) {
       throw TypeError("grad: the function must return a scalar float tensor" +
                       std::string(has_aux ? " (and aux, with has_aux)" : "") + "; received " +
-                      (value_tree.is_leaf() ? "shape " + format_shape(value_tree.leaf().shape()) +
-                                                  " dtype " +
-                                                  std::string(name(value_tree.leaf().dtype()))
-                                            : "a container"));
+                      (value_tree.is_leaf()
+                           ? "shape " + format_shape(value_tree.leaf().shape()) + " dtype " +
+                                 std::string(name(value_tree.leaf().dtype()))
+                           : "a container"));
     }
     const Tensor& value = value_tree.leaf();
     std::vector<Tensor> inputs;
@@ -229,7 +229,8 @@ TreeFunction make_grad(TreeFunction f, std::vector<int> argnums, bool has_aux, b
     std::vector<Tree> per_arg;
     std::size_t pos = 0;
     for (const auto& def : t.defs) {
-      per_arg.push_back(unflatten(def, std::span<const Tensor>(grads).subspan(pos, def.num_leaves())));
+      per_arg.push_back(
+          unflatten(def, std::span<const Tensor>(grads).subspan(pos, def.num_leaves())));
       pos += def.num_leaves();
     }
     const Tree g = per_arg.size() == 1 ? per_arg[0] : Tree::tuple(per_arg);
@@ -280,8 +281,8 @@ TreeFunction value_and_grad(TreeFunction f, std::vector<int> argnums, bool has_a
 }
 
 std::function<Tensor(const Tensor&)> grad(std::function<Tensor(const Tensor&)> f) {
-  TreeFunction g = grad(
-      [f = std::move(f)](const std::vector<Tree>& args) { return Tree(f(args[0].leaf())); });
+  TreeFunction g =
+      grad([f = std::move(f)](const std::vector<Tree>& args) { return Tree(f(args[0].leaf())); });
   return [g](const Tensor& x) { return g({Tree(x)}).leaf(); };
 }
 

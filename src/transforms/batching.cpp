@@ -58,7 +58,8 @@ class BatchInterpreter final : public Interpreter {
 
   // A result of the mapped function as a batched value with the batch on axis 0.
   Tensor unbox(const Tensor& t) const {
-    if (const BatchTracer* b = mine(t)) return move_batch_axis_to_front(b->value(), b->axis(), size_);
+    if (const BatchTracer* b = mine(t))
+      return move_batch_axis_to_front(b->value(), b->axis(), size_);
     return move_batch_axis_to_front(t, -1, size_);
   }
 

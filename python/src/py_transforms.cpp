@@ -1,0 +1,165 @@
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <string>
+
+#include "kcore/autodiff.h"
+#include "kcore/batching.h"
+#include "kcore/tree.h"
+#include "py_convert.h"
+#include "py_module.h"
+
+namespace kcore::python {
+namespace {
+
+// Python's nested structures (tuples, lists, dicts with string keys, None; anything else is a
+// leaf converted to a tensor) as trees, and back.
+Tree to_tree(nb::handle x, std::string_view op) {
+  if (x.is_none()) return Tree();
+  if (PyTuple_Check(x.ptr()) || PyList_Check(x.ptr())) {
+    std::vector<Tree> items;
+    for (auto item : nb::borrow<nb::sequence>(x)) items.push_back(to_tree(item, op));
+    return PyTuple_Check(x.ptr()) ? Tree::tuple(std::move(items)) : Tree::list(std::move(items));
+  }
+  if (PyDict_Check(x.ptr())) {
+    Tree::Dict d;
+    for (auto [k, v] : nb::borrow<nb::dict>(x)) {
+      if (!nb::isinstance<nb::str>(k)) {
+        throw TypeError(std::string(op) + ": dict keys must be strings; received " +
+                        nb::cast<std::string>(nb::repr(k)));
+      }
+      d.emplace(nb::cast<std::string>(k), to_tree(v, op));
+    }
+    return Tree::dict(std::move(d));
+  }
+  return Tree(to_tensor(x, op));
+}
+
+nb::object from_tree(const Tree& t) {
+  switch (t.kind()) {
+    case Tree::Kind::None:
+      return nb::none();
+    case Tree::Kind::Leaf:
+      return nb::cast(t.leaf());
+    case Tree::Kind::Dict: {
+      nb::dict d;
+      for (const auto& [k, v] : t.dict_items()) d[k.c_str()] = from_tree(v);
+      return d;
+    }
+    case Tree::Kind::List: {
+      nb::list l;
+      for (const auto& v : t.items()) l.append(from_tree(v));
+      return l;
+    }
+    case Tree::Kind::Tuple: {
+      nb::list l;
+      for (const auto& v : t.items()) l.append(from_tree(v));
+      return nb::tuple(l);
+    }
+  }
+  return nb::none();
+}
+
+// A Python function of positional arguments as a TreeFunction.
+TreeFunction tree_function(nb::callable f, const char* op) {
+  return [f = std::move(f), op](const std::vector<Tree>& args) {
+    nb::list py_args;
+    for (const auto& a : args) py_args.append(from_tree(a));
+    return to_tree(f(*nb::tuple(py_args)), op);
+  };
+}
+
+std::vector<Tree> args_to_trees(const nb::args& args, const char* op) {
+  std::vector<Tree> trees;
+  for (auto a : args) trees.push_back(to_tree(a, op));
+  return trees;
+}
+
+// argnums as Keras and JAX take it: an int (one gradient) or a sequence (a tuple of them).
+std::pair<std::vector<int>, bool> to_argnums(nb::handle argnums) {
+  if (PyLong_Check(argnums.ptr())) return {{nb::cast<int>(argnums)}, false};
+  std::vector<int> v;
+  for (auto a : nb::borrow<nb::sequence>(argnums)) v.push_back(nb::cast<int>(a));
+  return {v, true};
+}
+
+// Wraps one gradient tree into a 1-tuple when argnums was a sequence of one.
+nb::object shape_grads(const Tree& g, bool as_tuple, std::size_t count) {
+  if (as_tuple && count == 1) return nb::make_tuple(from_tree(g));
+  return from_tree(g);
+}
+
+nb::object make_grad(nb::callable f, nb::handle argnums, bool has_aux, bool with_value) {
+  auto [nums, as_tuple] = to_argnums(argnums);
+  const char* op = with_value ? "value_and_grad" : "grad";
+  TreeFunction g = with_value ? value_and_grad(tree_function(f, op), nums, has_aux)
+                              : grad(tree_function(f, op), nums, has_aux);
+  const std::size_t count = nums.size();
+  return nb::cpp_function([g, as_tuple, count, with_value, has_aux, op](nb::args args) {
+    const Tree r = g(args_to_trees(args, op));
+    if (with_value)
+      return nb::object(nb::make_tuple(from_tree(r[0]), shape_grads(r[1], as_tuple, count)));
+    if (has_aux)
+      return nb::object(nb::make_tuple(shape_grads(r[0], as_tuple, count), from_tree(r[1])));
+    return shape_grads(r, as_tuple, count);
+  });
+}
+
+}  // namespace
+
+void bind_transforms(nb::module_& m) {
+  m.def(
+      "stop_gradient",
+      [](nb::handle variable) -> nb::object {
+        if (nb::isinstance<Tensor>(variable)) {
+          const Tensor& t = *nb::inst_ptr<Tensor>(variable);
+          if (!t.tracer()) return nb::borrow(variable);
+          return nb::cast(stop_gradient(t));
+        }
+        return nb::cast(stop_gradient(to_tensor(variable, "stop_gradient")));
+      },
+      "variable"_a, "The variable's value, without a copy, through which no gradient flows.");
+  m.def(
+      "vectorized_map",
+      [](nb::callable function, nb::handle elements) {
+        const auto fn = [&function](const Tree& slice) {
+          return to_tree(function(from_tree(slice)), "vectorized_map");
+        };
+        return from_tree(vectorized_map(fn, to_tree(elements, "vectorized_map")));
+      },
+      "function"_a, "elements"_a,
+      "Maps function over axis 0 of every tensor in elements (a tensor or a nested structure) "
+      "and stacks the results along a new axis 0. The function runs once, on batched tracers; "
+      "the result equals the loop-and-stack result.");
+  m.def(
+      "grad",
+      [](nb::callable f, nb::handle argnums, bool has_aux) {
+        return make_grad(std::move(f), argnums, has_aux, false);
+      },
+      "f"_a, "argnums"_a = 0, "has_aux"_a = false,
+      "The gradient function of f (a scalar float output) with respect to argument(s) argnums.");
+  m.def(
+      "value_and_grad",
+      [](nb::callable f, nb::handle argnums, bool has_aux) {
+        return make_grad(std::move(f), argnums, has_aux, true);
+      },
+      "f"_a, "argnums"_a = 0, "has_aux"_a = false,
+      "A function returning (f's value, its gradient); ((value, aux), gradient) with has_aux.");
+  m.def(
+      "vjp",
+      [](nb::callable f, nb::args primals) {
+        const VJPResult r = vjp(tree_function(std::move(f), "vjp"), args_to_trees(primals, "vjp"));
+        auto pullback = r.pullback;
+        nb::object fn = nb::cpp_function([pullback](nb::handle cotangents) {
+          nb::list out;
+          for (const auto& t : pullback(to_tree(cotangents, "vjp"))) out.append(from_tree(t));
+          return nb::tuple(out);
+        });
+        return nb::make_tuple(from_tree(r.outputs), fn);
+      },
+      "f"_a, "primals"_a,
+      "f's outputs at primals and a function mapping output cotangents to the primals' "
+      "cotangents (a tuple, one per primal).");
+}
+
+}  // namespace kcore::python
