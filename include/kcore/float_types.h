@@ -9,7 +9,8 @@ namespace kcore {
 
 // Narrow floating formats, stored as their bit patterns. Every conversion into them rounds once
 // to nearest even, from float or double (a double holds every value of the other dtypes exactly,
-// and integer sources are first rounded to odd, see to_double_round_to_odd).
+// and integer sources are first rounded to odd, see int_to_double_round_to_odd in
+// src/cpu/convert.h).
 namespace detail {
 
 // A binary floating format with ExpBits exponent bits and MantBits explicit mantissa bits.
@@ -46,6 +47,7 @@ struct Format {
     const int e = e2 - 1 < kMinExp ? kMinExp : e2 - 1;
     // Scale so that one unit in the last place of the target is 1, then round to nearest even.
     const double units = std::nearbyint(std::ldexp(a, MantBits - e));
+    if (units == 0.0) return sign;
     const double v = std::ldexp(units, e - MantBits);
     if (v > max_finite()) return Bits((FiniteOnly ? kNaN : kInf) | sign);
     std::frexp(v, &e2);

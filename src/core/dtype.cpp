@@ -166,9 +166,11 @@ Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
       nodes.push_back(node(own_dtype(a)));
     }
   }
+  // Only a mix of strong and weak arguments can meet at a weak node; the result is then strong
+  // (docs/semantics.md), where Keras would mark it weak.
   const int lub = least_upper_bound(nodes, args, op);
-  if (lub == kWeakInt) return {DType::Int32, true};
-  if (lub == kWeakFloat) return {DType::Float32, true};
+  if (lub == kWeakInt) return {DType::Int32, false};
+  if (lub == kWeakFloat) return {DType::Float32, false};
   return {static_cast<DType>(lub), all_weak};
 }
 
