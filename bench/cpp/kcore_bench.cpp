@@ -1,0 +1,222 @@
+// Microbenchmarks of kcore's ops from C++: the ops of bench/ops.py over sizes, and the per-call
+// overhead on one-element tensors (dispatch/...). Names are "<op>/<elements>", which
+// bench/run.py matches with its table of ops.
+//
+//   kcore_bench [--kcore_threads=N] [--kcore_sizes=1000,1000000] [--kcore_min_time=0.05]
+//               [Google Benchmark flags: --benchmark_filter=..., --benchmark_out=..., ...]
+
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kcore/kcore.h"
+
+namespace {
+
+using kcore::DType;
+using kcore::Tensor;
+using Inputs = std::vector<Tensor>;
+
+// (rows, cols), rows the largest divisor of n <= sqrt(n), as bench/ops.py's shape2d.
+std::pair<std::int64_t, std::int64_t> shape2d(std::int64_t n) {
+  auto r = static_cast<std::int64_t>(std::sqrt(static_cast<double>(n)));
+  while (r * r > n) --r;
+  while (n % r != 0) --r;
+  return {r, n / r};
+}
+
+std::vector<float> uniform(std::int64_t n, float lo, float hi, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+Tensor f32(std::int64_t n, float lo, float hi, unsigned seed = 1) {
+  return kcore::convert_to_tensor(uniform(n, lo, hi, seed));
+}
+
+Tensor f32_2d(std::int64_t n, float lo, float hi, unsigned seed = 1) {
+  const auto [r, c] = shape2d(n);
+  return kcore::reshape(f32(n, lo, hi, seed), {r, c});
+}
+
+struct OpBench {
+  const char* name;
+  std::function<Inputs(std::int64_t)> make;
+  std::function<Tensor(const Inputs&)> run;
+};
+
+// One entry per op of bench/ops.py that has a C++ counterpart.
+const std::vector<OpBench>& op_benches() {
+  static const std::vector<OpBench> table = {
+      {"add", [](auto n) { return Inputs{f32(n, -1, 1, 1), f32(n, -1, 1, 2)}; },
+       [](const Inputs& x) { return kcore::add(x[0], x[1]); }},
+      {"multiply", [](auto n) { return Inputs{f32(n, -1, 1, 1), f32(n, -1, 1, 2)}; },
+       [](const Inputs& x) { return kcore::multiply(x[0], x[1]); }},
+      {"exp", [](auto n) { return Inputs{f32(n, -4, 4)}; },
+       [](const Inputs& x) { return kcore::exp(x[0]); }},
+      {"sqrt", [](auto n) { return Inputs{f32(n, 0, 4)}; },
+       [](const Inputs& x) { return kcore::sqrt(x[0]); }},
+      {"sum", [](auto n) { return Inputs{f32(n, -1, 1)}; },
+       [](const Inputs& x) { return kcore::sum(x[0]); }},
+      {"sum_axis0", [](auto n) { return Inputs{f32_2d(n, -1, 1)}; },
+       [](const Inputs& x) { return kcore::sum(x[0], kcore::Axes{0}); }},
+      {"sum_axis1", [](auto n) { return Inputs{f32_2d(n, -1, 1)}; },
+       [](const Inputs& x) { return kcore::sum(x[0], kcore::Axes{1}); }},
+      {"cast_f32_f16", [](auto n) { return Inputs{f32(n, -100, 100)}; },
+       [](const Inputs& x) { return kcore::cast(x[0], DType::Float16); }},
+      {"cast_f32_bf16", [](auto n) { return Inputs{f32(n, -100, 100)}; },
+       [](const Inputs& x) { return kcore::cast(x[0], DType::BFloat16); }},
+      {"cast_f32_i32", [](auto n) { return Inputs{f32(n, -1000, 1000)}; },
+       [](const Inputs& x) { return kcore::cast(x[0], DType::Int32); }},
+      {"transpose_copy", [](auto n) { return Inputs{f32_2d(n, -1, 1)}; },
+       [](const Inputs& x) { return kcore::ascontiguous(kcore::transpose(x[0])); }},
+      {"concatenate",
+       [](auto n) {
+         const auto half = std::max<std::int64_t>(n / 2, 1);
+         return Inputs{f32_2d(half, -1, 1, 1), f32_2d(half, -1, 1, 2)};
+       },
+       [](const Inputs& x) { return kcore::concatenate({x[0], x[1]}, 1); }},
+      {"where",
+       [](auto n) {
+         const auto u = uniform(n, 0, 1, 3);
+         std::vector<bool> c(u.size());
+         for (std::size_t i = 0; i < u.size(); ++i) c[i] = u[i] < 0.5F;
+         return Inputs{kcore::convert_to_tensor(c), f32(n, -1, 1, 1), f32(n, -1, 1, 2)};
+       },
+       [](const Inputs& x) { return kcore::where(x[0], x[1], x[2]); }},
+  };
+  return table;
+}
+
+double g_min_time = 0.05;
+
+benchmark::internal::Benchmark* configure(benchmark::internal::Benchmark* b) {
+  return b->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(g_min_time);
+}
+
+void register_ops(const std::vector<std::int64_t>& sizes) {
+  for (const auto& op : op_benches()) {
+    for (const auto n : sizes) {
+      const std::string name = std::string(op.name) + "/" + std::to_string(n);
+      configure(benchmark::RegisterBenchmark(name.c_str(), [op, n](benchmark::State& st) {
+        const Inputs in = op.make(n);
+        for (auto _ : st) {
+          Tensor out = op.run(in);
+          benchmark::DoNotOptimize(out);
+        }
+        st.SetItemsProcessed(st.iterations() * n);
+      }));
+    }
+  }
+  // Conversions between host memory and tensors (what the Python conversions cost without
+  // Python): a copy in from a host buffer, and a copy out to one.
+  for (const auto n : sizes) {
+    const std::string in_name = "convert_to_tensor/" + std::to_string(n);
+    configure(benchmark::RegisterBenchmark(in_name.c_str(), [n](benchmark::State& st) {
+      const std::vector<float> host = uniform(n, -1, 1, 1);
+      for (auto _ : st) {
+        Tensor t = kcore::convert_to_tensor(host.data(), {n}, DType::Float32);
+        benchmark::DoNotOptimize(t);
+      }
+      st.SetItemsProcessed(st.iterations() * n);
+    }));
+    const std::string out_name = "convert_to_numpy/" + std::to_string(n);
+    configure(benchmark::RegisterBenchmark(out_name.c_str(), [n](benchmark::State& st) {
+      const Tensor t = f32(n, -1, 1);
+      for (auto _ : st) {
+        std::vector<float> host(static_cast<std::size_t>(n));
+        t.copy_to(host.data());
+        benchmark::DoNotOptimize(host.data());
+      }
+      st.SetItemsProcessed(st.iterations() * n);
+    }));
+  }
+}
+
+// Per-call overhead: one-element float32 tensors, so the kernel itself costs nothing.
+void register_dispatch() {
+  struct Case {
+    const char* name;
+    std::function<void(const Tensor&)> run;
+  };
+  static const std::vector<Case> cases = {
+      {"dispatch/add", [](const Tensor& x) { benchmark::DoNotOptimize(kcore::add(x, x)); }},
+      {"dispatch/add_scalar", [](const Tensor& x) { benchmark::DoNotOptimize(x + 1.0F); }},
+      {"dispatch/exp", [](const Tensor& x) { benchmark::DoNotOptimize(kcore::exp(x)); }},
+      {"dispatch/sum", [](const Tensor& x) { benchmark::DoNotOptimize(kcore::sum(x)); }},
+      {"dispatch/cast_f16",
+       [](const Tensor& x) { benchmark::DoNotOptimize(kcore::cast(x, DType::Float16)); }},
+      {"dispatch/reshape",
+       [](const Tensor& x) { benchmark::DoNotOptimize(kcore::reshape(x, {1, 1})); }},
+      {"dispatch/convert_to_tensor",
+       [](const Tensor&) {
+         const float v = 1.5F;
+         benchmark::DoNotOptimize(kcore::convert_to_tensor(&v, {1}, DType::Float32));
+       }},
+      {"dispatch/convert_to_numpy",
+       [](const Tensor& x) {
+         float v = 0;
+         x.copy_to(&v);
+         benchmark::DoNotOptimize(v);
+       }},
+  };
+  for (const auto& c : cases) {
+    benchmark::RegisterBenchmark(c.name,
+                                 [&c](benchmark::State& st) {
+                                   const Tensor x = kcore::convert_to_tensor(std::vector<float>{1.5F});
+                                   for (auto _ : st) c.run(x);
+                                 })
+        ->Unit(benchmark::kNanosecond)
+        ->MinTime(g_min_time);
+  }
+}
+
+std::vector<std::int64_t> parse_sizes(std::string_view s) {
+  std::vector<std::int64_t> out;
+  while (!s.empty()) {
+    const auto comma = s.find(',');
+    out.push_back(std::strtoll(std::string(s.substr(0, comma)).c_str(), nullptr, 10));
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::int64_t> sizes = {1000, 10000, 100000, 1000000, 10000000};
+  // Our own flags go first; the rest is Google Benchmark's.
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a.starts_with("--kcore_threads=")) {
+      kcore::set_num_threads(std::atoi(argv[i] + std::strlen("--kcore_threads=")));
+    } else if (a.starts_with("--kcore_sizes=")) {
+      sizes = parse_sizes(a.substr(std::strlen("--kcore_sizes=")));
+    } else if (a.starts_with("--kcore_min_time=")) {
+      g_min_time = std::atof(argv[i] + std::strlen("--kcore_min_time="));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 1;
+  benchmark::AddCustomContext("kcore_threads", std::to_string(kcore::num_threads()));
+  register_ops(sizes);
+  register_dispatch();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,194 @@
+"""The table of benchmarked ops: one `Op` entry per op, with its inputs and, for kcore and each
+peer, the function that `keras.ops` calls on that backend.
+
+Adding an op is one entry in `OPS`. Each implementation is `lambda lib: fn`, where `lib` is the
+library's module (kcore, numpy, jax.numpy, torch, mlx.core) and `fn(*inputs)` computes the op on
+inputs already converted to that library's arrays. A peer left out of `impls` is reported as
+"n/a" for that op. `cpp` names the op in bench/cpp/kcore_bench.cpp (its C++ timing), if any.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+IMPLS = ("kcore", "numpy", "jax", "torch", "mlx")
+PEERS = IMPLS[1:]
+
+
+def shape2d(n: int) -> tuple[int, int]:
+    """(rows, cols) with rows * cols == n and rows the largest divisor of n <= sqrt(n)."""
+    r = math.isqrt(n)
+    while n % r:
+        r -= 1
+    return r, n // r
+
+
+def rng_for(name: str, n: int) -> np.random.Generator:
+    """The same inputs in every process: the seed depends only on the op and the size."""
+    return np.random.default_rng(zlib.crc32(f"{name}/{n}".encode()))
+
+
+# Input makers: (n, rng) -> list of NumPy arrays; n is the number of output elements.
+def f32(lo=-1.0, hi=1.0, count=1, shape=None):
+    def make(n, rng):
+        s = shape(n) if shape else (n,)
+        return [rng.uniform(lo, hi, s).astype(np.float32) for _ in range(count)]
+
+    return make
+
+
+def where_inputs(n, rng):
+    return [rng.random(n) < 0.5] + [rng.uniform(-1, 1, n).astype(np.float32) for _ in range(2)]
+
+
+def concat_inputs(n, rng):
+    r, c = shape2d(max(n // 2, 1))
+    return [rng.uniform(-1, 1, (r, c)).astype(np.float32) for _ in range(2)]
+
+
+def same(attr: str, **overrides) -> dict[str, Callable]:
+    """Every implementation is lib.<attr>, except the overrides."""
+    impls = {impl: (lambda lib, a=attr: getattr(lib, a)) for impl in IMPLS}
+    impls.update(overrides)
+    return impls
+
+
+@dataclass
+class Op:
+    name: str
+    inputs: Callable[[int, np.random.Generator], list]
+    impls: dict[str, Callable]
+    cpp: str | None = None
+    # Compared to kcore's output: |peer - kcore| <= atol + rtol * |kcore|, or for reductions
+    # (`reduce_axis` set) <= rtol * sum(|x|) over the reduced elements.
+    rtol: float = 0.0
+    atol: float = 0.0
+    reduce_axis: object = "none"
+    roofline: bool = True  # memory-bound: report % of the copy bandwidth (bytes in + out)
+    convert_inputs: bool = True  # False: inputs are given to the op as NumPy arrays
+    jit: bool = True  # JAX: time jax.jit(fn); False: the eager call keras makes
+    note: str = ""
+    tags: list = field(default_factory=list)
+
+
+def _cast(dtype):
+    # keras.ops.cast: jax -> jnp.asarray(x, dtype) (an astype); torch -> x.to(dtype);
+    # numpy -> x.astype(dtype); mlx -> x.astype(dtype).
+    def numpy_dtype(np_):
+        if dtype == "bfloat16":
+            import ml_dtypes
+
+            return ml_dtypes.bfloat16
+        return np_.dtype(dtype)
+
+    return {
+        "kcore": lambda k: lambda x: k.cast(x, dtype),
+        "numpy": lambda np_: lambda x: x.astype(numpy_dtype(np_)),
+        "jax": lambda jnp: lambda x: jnp.asarray(x, dtype=dtype),
+        "torch": lambda t: lambda x: x.to(getattr(t, dtype)),
+        "mlx": lambda mx: lambda x: x.astype(getattr(mx, dtype)),
+    }
+
+
+def _sum(axis):
+    return {
+        "kcore": lambda k: lambda x: k.sum(x, axis=axis),
+        "numpy": lambda np_: lambda x: np_.sum(x, axis=axis),
+        "jax": lambda jnp: lambda x: jnp.sum(x, axis=axis),
+        "torch": lambda t: (lambda x: t.sum(x)) if axis is None else (lambda x: t.sum(x, dim=axis)),
+        "mlx": lambda mx: lambda x: mx.sum(x, axis=axis),
+    }
+
+
+OPS: list[Op] = [
+    Op("add", f32(count=2), same("add"), cpp="add"),
+    Op("multiply", f32(count=2), same("multiply"), cpp="multiply"),
+    Op("exp", f32(-4, 4), same("exp"), cpp="exp", rtol=4e-7,
+       note="float32; peers may differ by a few ulps (rtol 4e-7)"),
+    Op("sqrt", f32(0, 4), same("sqrt"), cpp="sqrt", rtol=1.2e-7),
+    Op("sum", f32(), _sum(None), cpp="sum", rtol=1e-5, reduce_axis=None,
+       note="all elements to a scalar"),
+    Op("sum_axis0", f32(shape=shape2d), _sum(0), cpp="sum_axis0", rtol=1e-5, reduce_axis=0,
+       note="(r, c) -> (c,), r ~ sqrt(n)"),
+    Op("sum_axis1", f32(shape=shape2d), _sum(1), cpp="sum_axis1", rtol=1e-5, reduce_axis=1,
+       note="(r, c) -> (r,), r ~ sqrt(n)"),
+    Op("cast_f32_f16", f32(-100, 100), _cast("float16"), cpp="cast_f32_f16"),
+    Op("cast_f32_bf16", f32(-100, 100), _cast("bfloat16"), cpp="cast_f32_bf16"),
+    Op("cast_f32_i32", f32(-1000, 1000), _cast("int32"), cpp="cast_f32_i32"),
+    Op("transpose_copy", f32(shape=shape2d),
+       {"kcore": lambda k: lambda x: k.array(k.transpose(x)),
+        "numpy": lambda np_: lambda x: np_.ascontiguousarray(np_.transpose(x)),
+        "jax": lambda jnp: jnp.transpose,
+        "torch": lambda t: lambda x: x.T.contiguous(),
+        "mlx": lambda mx: lambda x: mx.contiguous(mx.transpose(x))},
+       cpp="transpose_copy",
+       note="(r, c) -> (c, r) materialised; transpose alone is a view in kcore, NumPy, torch"),
+    Op("concatenate", concat_inputs,
+       {"kcore": lambda k: lambda a, b: k.concatenate([a, b], axis=1),
+        "numpy": lambda np_: lambda a, b: np_.concatenate([a, b], axis=1),
+        "jax": lambda jnp: lambda a, b: jnp.concatenate([a, b], axis=1),
+        "torch": lambda t: lambda a, b: t.cat([a, b], dim=1),
+        "mlx": lambda mx: lambda a, b: mx.concatenate([a, b], axis=1)},
+       cpp="concatenate", note="two (r, c) -> (r, 2c), along the last axis"),
+    Op("where", where_inputs, same("where"), cpp="where"),
+    Op("convert_to_tensor", f32(),
+       {"kcore": lambda k: k.convert_to_tensor,
+        "numpy": lambda np_: np_.array,
+        "jax": lambda jnp: jnp.asarray,
+        "torch": lambda t: t.as_tensor,
+        "mlx": lambda mx: mx.array},
+       cpp="convert_to_tensor", convert_inputs=False, jit=False,
+       note="from a float32 NumPy array; torch.as_tensor shares the array's memory (no copy)"),
+    Op("convert_to_numpy", f32(),
+       {"kcore": lambda k: k.convert_to_numpy,
+        "numpy": lambda np_: np_.array,
+        "jax": lambda jnp: __import__("numpy").array,
+        "torch": lambda t: __import__("numpy").array,
+        "mlx": lambda mx: __import__("numpy").array},
+       cpp="convert_to_numpy", jit=False,
+       note="to a fresh NumPy array (keras: np.array(x)); kcore C++: a copy to a host buffer"),
+]
+
+OPS_BY_NAME = {op.name: op for op in OPS}
+
+
+def select(patterns: list[str] | None) -> list[Op]:
+    """Ops whose name equals or starts with one of the patterns (all when none)."""
+    if not patterns:
+        return list(OPS)
+    chosen = [op for op in OPS if any(op.name == p or op.name.startswith(p) for p in patterns)]
+    if not chosen:
+        raise SystemExit(f"no op matches {patterns}; ops: {', '.join(OPS_BY_NAME)}")
+    return chosen
+
+
+# Per-call overhead on one-element inputs (the dispatch part). Each case: name, input maker
+# (NumPy arrays), and per implementation `lambda lib: fn`. JAX is timed eagerly here: that is
+# what keras.ops does outside a jit.
+DISPATCH = [
+    ("add(x, x)", {i: (lambda lib: lambda x: lib.add(x, x)) for i in IMPLS}),
+    ("x + x", {i: (lambda lib: lambda x: x + x) for i in IMPLS}),
+    ("x + 1.0 (weak scalar)", {i: (lambda lib: lambda x: x + 1.0) for i in IMPLS}),
+    ("exp(x)", same("exp")),
+    ("sum(x)", _sum(None)),
+    ("cast(x, float16)", _cast("float16")),
+    ("reshape(x, (1, 1))", {
+        "kcore": lambda k: lambda x: k.reshape(x, (1, 1)),
+        "numpy": lambda np_: lambda x: np_.reshape(x, (1, 1)),
+        "jax": lambda jnp: lambda x: jnp.reshape(x, (1, 1)),
+        "torch": lambda t: lambda x: t.reshape(x, (1, 1)),
+        "mlx": lambda mx: lambda x: mx.reshape(x, (1, 1))}),
+    ("convert_to_tensor(ndarray)", OPS_BY_NAME["convert_to_tensor"].impls),
+    ("convert_to_numpy(x)", OPS_BY_NAME["convert_to_numpy"].impls),
+]
+DISPATCH_RAW_INPUT = {"convert_to_tensor(ndarray)"}  # given the NumPy array itself
+DISPATCH_CPP = {"add(x, x)": "dispatch/add", "exp(x)": "dispatch/exp",
+                "sum(x)": "dispatch/sum", "cast(x, float16)": "dispatch/cast_f16",
+                "reshape(x, (1, 1))": "dispatch/reshape",
+                "convert_to_tensor(ndarray)": "dispatch/convert_to_tensor",
+                "convert_to_numpy(x)": "dispatch/convert_to_numpy"}
