@@ -69,10 +69,11 @@ bool is_comparison(BinaryOp op) { return op >= BinaryOp::Equal && op <= BinaryOp
 bool is_ordering(BinaryOp op) { return op >= BinaryOp::Less && op <= BinaryOp::GreaterEqual; }
 bool is_logical(BinaryOp op) { return op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr; }
 
-// Integer arithmetic wraps: carry it out on the unsigned type of the same width.
+// Integer arithmetic wraps: carry it out on an unsigned type at least as wide as T and as
+// unsigned int (narrower unsigned types would promote to int, where products overflow).
 template <class T, class F>
 T wrapping(T a, T b, F f) {
-  using U = std::make_unsigned_t<T>;
+  using U = std::common_type_t<std::make_unsigned_t<T>, unsigned>;
   return static_cast<T>(f(static_cast<U>(a), static_cast<U>(b)));
 }
 
@@ -179,8 +180,10 @@ std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
   if (op_ == UnaryOp::Abs && is_bool(inputs[0].dtype())) {
     return {inputs[0]};
   }
-  // abs of complex reads complex and writes real; every other op computes in the output dtype.
-  const Tensor x = op_ == UnaryOp::Abs ? inputs[0] : cpu::cast_kernel(inputs[0], spec.dtype);
+  // abs of complex reads complex and writes real; every other op computes in the output dtype
+  // (a weak float scalar is held as float64 and resolves to float32 here).
+  const bool complex_abs = op_ == UnaryOp::Abs && is_complex(inputs[0].dtype());
+  const Tensor x = complex_abs ? inputs[0] : cpu::cast_kernel(inputs[0], spec.dtype);
   const UnaryOp op = op_;
   cpu::dispatch(x.dtype(), [&]<class T>() {
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, float8_e4m3fn> ||

@@ -212,23 +212,31 @@ std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
       const Reducer<T> reducer{op};
       std::vector<A> results(static_cast<std::size_t>(m));
       const std::byte* base = x.bytes();
-      if (m >= num_threads() || k <= kBlock) {
+      // Every output reduces fixed blocks of kBlock elements, combined in order, whichever way
+      // the work is split across threads: results do not depend on the thread count.
+      const std::int64_t blocks = std::max<std::int64_t>(1, (k + kBlock - 1) / kBlock);
+      auto block = [&](const std::byte* row, std::int64_t j) {
+        return reducer.run(row, red, j * kBlock, std::min(k, (j + 1) * kBlock));
+      };
+      if (m >= num_threads() || blocks == 1) {
         cpu::parallel_for(m, std::max<std::int64_t>(1, kBlock / std::max<std::int64_t>(k, 1)),
                           [&](std::int64_t b, std::int64_t e) {
                             for (std::int64_t i = b; i < e; ++i) {
-                              results[i] = reducer.run(base + kept.offset(i), red, 0, k);
+                              const std::byte* row = base + kept.offset(i);
+                              A acc = reducer.identity();
+                              for (std::int64_t j = 0; j < blocks; ++j) {
+                                acc = reducer.combine(acc, block(row, j));
+                              }
+                              results[i] = acc;
                             }
                           });
       } else {
-        // Few outputs, long reductions: fixed blocks, combined in order (deterministic).
-        const std::int64_t blocks = (k + kBlock - 1) / kBlock;
+        // Few outputs, long reductions: the blocks of each output run in parallel.
+        std::vector<A> partial(static_cast<std::size_t>(blocks));
         for (std::int64_t i = 0; i < m; ++i) {
-          std::vector<A> partial(static_cast<std::size_t>(blocks));
           const std::byte* row = base + kept.offset(i);
           cpu::parallel_for(blocks, 1, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t j = b; j < e; ++j) {
-              partial[j] = reducer.run(row, red, j * kBlock, std::min(k, (j + 1) * kBlock));
-            }
+            for (std::int64_t j = b; j < e; ++j) partial[j] = block(row, j);
           });
           A acc = reducer.identity();
           for (const A& p : partial) acc = reducer.combine(acc, p);
