@@ -14,6 +14,11 @@ namespace kcore {
 Tree vectorized_map(const std::function<Tree(const Tree&)>& function, const Tree& elements);
 Tensor vectorized_map(const std::function<Tensor(const Tensor&)>& function, const Tensor& elements);
 
+// For a tensor without values of its own (a vectorized_map tracer, see Tensor::has_values):
+// whether any element of the batch is true, as a bool scalar one level down (which may itself
+// be batched by an outer vectorized_map). Control flow uses it to run while any lane is active.
+Tensor any_in_batch(const Tensor& predicate);
+
 // Helpers for batching rules: `x` with its batch axis `axis` moved to 0; an unbatched x
 // (axis < 0) broadcast to a leading batch of `size`.
 Tensor move_batch_axis_to_front(const Tensor& x, int axis, std::int64_t size);

@@ -97,6 +97,7 @@ class InterpreterScope {
 
 // Applies a primitive: through the interpreter of the highest-level tracer among the inputs, else
 // plain evaluation (infer, then the kernel).
+// Call it as kcore::bind: with std arguments, argument-dependent lookup also finds std::bind.
 std::vector<Tensor> bind(const PrimitivePtr& primitive, std::span<const Tensor> inputs);
 Tensor bind1(const PrimitivePtr& primitive, std::span<const Tensor> inputs);
 Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs);
@@ -104,16 +105,25 @@ Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs
 std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor> inputs);
 
 // The registry: every primitive kind, by name. Each primitive's source file registers its kind
-// with REGISTER_PRIMITIVE; the transforms' tests read the registry to find missing rules.
+// with REGISTER_PRIMITIVE, and examples of it (a primitive with valid inputs) with
+// REGISTER_PRIMITIVE_EXAMPLES; the registry tests check every kind's transform rules on them.
+struct PrimitiveExample {
+  PrimitivePtr primitive;
+  std::vector<Tensor> inputs;
+};
+using PrimitiveExamples = std::vector<PrimitiveExample> (*)();
+
 struct PrimitiveKind {
   std::string name;
   std::string family;  // the class that implements it ("Unary", "Reduce", ...)
+  PrimitiveExamples examples = nullptr;
 };
-const std::vector<PrimitiveKind>& registered_primitives();
+std::vector<PrimitiveKind> registered_primitives();
 
 namespace detail {
 struct PrimitiveRegistration {
   PrimitiveRegistration(std::string_view name, std::string_view family);
+  PrimitiveRegistration(std::string_view name, PrimitiveExamples examples);
 };
 }  // namespace detail
 
@@ -124,3 +134,6 @@ struct PrimitiveRegistration {
 #define REGISTER_PRIMITIVE(name, family)                                                           \
   static const ::kcore::detail::PrimitiveRegistration KCORE_CONCAT(kcore_registration_, __LINE__)( \
       name, family)
+#define REGISTER_PRIMITIVE_EXAMPLES(name, examples)                                            \
+  static const ::kcore::detail::PrimitiveRegistration KCORE_CONCAT(kcore_examples_, __LINE__)( \
+      name, examples)

@@ -103,6 +103,8 @@ class Tensor {
   static Tensor traced(const Tensor& values, std::shared_ptr<const Tracer> tracer);
   static Tensor traced(Shape shape, DType dtype, bool weak, std::shared_ptr<const Tracer> tracer);
   const std::shared_ptr<const Tracer>& tracer() const { return tracer_; }
+  // False for a tracer of vectorized_map, whose values exist only for the whole batch.
+  bool has_values() const { return storage_ != nullptr; }
   // Wraps an existing storage.
   static Tensor from_storage(std::shared_ptr<Storage> storage, Shape shape, Strides strides,
                              std::int64_t offset, DType dtype);

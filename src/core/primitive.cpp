@@ -1,5 +1,7 @@
 #include "kcore/primitive.h"
 
+#include <functional>
+#include <map>
 #include <string>
 
 namespace kcore {
@@ -13,11 +15,16 @@ std::vector<PrimitiveKind>& registry() {
   return kinds;
 }
 
+std::map<std::string, PrimitiveExamples, std::less<>>& examples_registry() {
+  static std::map<std::string, PrimitiveExamples, std::less<>> examples;
+  return examples;
+}
+
 }  // namespace
 
 std::vector<std::optional<Tensor>> Primitive::vjp(std::span<const Tensor> /*primals*/,
-                                   std::span<const Tensor> /*outputs*/,
-                                   std::span<const Tensor> /*cotangents*/) const {
+                                                  std::span<const Tensor> /*outputs*/,
+                                                  std::span<const Tensor> /*cotangents*/) const {
   throw NotImplementedError(std::string(name()) + ": no vjp rule yet");
 }
 
@@ -30,7 +37,9 @@ InterpreterScope::InterpreterScope(Interpreter& interpreter) {
   interpreter.level_ = active_interpreters++;
 }
 
-InterpreterScope::~InterpreterScope() { --active_interpreters; }
+InterpreterScope::~InterpreterScope() {
+  --active_interpreters;
+}
 
 std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor> inputs) {
   const auto specs = primitive.infer(inputs);
@@ -55,13 +64,22 @@ Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs
   return bind(primitive, std::span<const Tensor>(inputs.begin(), inputs.size())).front();
 }
 
-const std::vector<PrimitiveKind>& registered_primitives() {
-  return registry();
+std::vector<PrimitiveKind> registered_primitives() {
+  std::vector<PrimitiveKind> kinds = registry();
+  for (auto& k : kinds) {
+    const auto it = examples_registry().find(k.name);
+    if (it != examples_registry().end()) k.examples = it->second;
+  }
+  return kinds;
 }
 
 namespace detail {
 PrimitiveRegistration::PrimitiveRegistration(std::string_view name, std::string_view family) {
-  registry().push_back({std::string(name), std::string(family)});
+  registry().push_back({std::string(name), std::string(family), nullptr});
+}
+
+PrimitiveRegistration::PrimitiveRegistration(std::string_view name, PrimitiveExamples examples) {
+  examples_registry()[std::string(name)] = examples;
 }
 }  // namespace detail
 

@@ -6,6 +6,7 @@
 #include "kcore/core_ops.h"
 #include "kcore/ops.h"
 #include "primitives/elementwise.h"
+#include "primitives/examples.h"
 
 namespace kcore {
 namespace {
@@ -105,5 +106,103 @@ Primitive::Batched Where::batch(std::span<const Tensor> inputs,
   const auto aligned = align_batched(inputs, batch_axes);
   return {{bind1(std::make_shared<Where>(), aligned)}, {0}};
 }
+
+namespace {
+
+using examples::make;
+using examples::uniform;
+
+std::vector<PrimitiveExample> unary_examples(UnaryOp op, double lo, double hi) {
+  return {make<Unary>({uniform({2, 3}, lo, hi)}, op),
+          make<Unary>({uniform({4}, lo, hi, DType::Float32, 2)}, op)};
+}
+
+std::vector<PrimitiveExample> binary_examples(BinaryOp op) {
+  return {make<Binary>({uniform({2, 3}, 0.5, 2.0), uniform({3}, 0.5, 2.0, DType::Float64, 2)}, op),
+          make<Binary>({uniform({3, 1}, -2.0, 2.0, DType::Float32, 3),
+                        uniform({1, 2}, 0.5, 2.0, DType::Float32, 4)},
+                       op)};
+}
+
+std::vector<PrimitiveExample> negative_examples() {
+  return unary_examples(UnaryOp::Negative, -2, 2);
+}
+std::vector<PrimitiveExample> abs_examples() {
+  return unary_examples(UnaryOp::Abs, 0.1, 2);
+}
+std::vector<PrimitiveExample> exp_examples() {
+  return unary_examples(UnaryOp::Exp, -2, 2);
+}
+std::vector<PrimitiveExample> log_examples() {
+  return unary_examples(UnaryOp::Log, 0.5, 3);
+}
+std::vector<PrimitiveExample> sqrt_examples() {
+  return unary_examples(UnaryOp::Sqrt, 0.5, 3);
+}
+std::vector<PrimitiveExample> logical_not_examples() {
+  return unary_examples(UnaryOp::LogicalNot, -1, 1);
+}
+std::vector<PrimitiveExample> add_examples() {
+  return binary_examples(BinaryOp::Add);
+}
+std::vector<PrimitiveExample> subtract_examples() {
+  return binary_examples(BinaryOp::Subtract);
+}
+std::vector<PrimitiveExample> multiply_examples() {
+  return binary_examples(BinaryOp::Multiply);
+}
+std::vector<PrimitiveExample> divide_examples() {
+  return binary_examples(BinaryOp::Divide);
+}
+std::vector<PrimitiveExample> equal_examples() {
+  return binary_examples(BinaryOp::Equal);
+}
+std::vector<PrimitiveExample> not_equal_examples() {
+  return binary_examples(BinaryOp::NotEqual);
+}
+std::vector<PrimitiveExample> less_examples() {
+  return binary_examples(BinaryOp::Less);
+}
+std::vector<PrimitiveExample> less_equal_examples() {
+  return binary_examples(BinaryOp::LessEqual);
+}
+std::vector<PrimitiveExample> greater_examples() {
+  return binary_examples(BinaryOp::Greater);
+}
+std::vector<PrimitiveExample> greater_equal_examples() {
+  return binary_examples(BinaryOp::GreaterEqual);
+}
+std::vector<PrimitiveExample> logical_and_examples() {
+  return binary_examples(BinaryOp::LogicalAnd);
+}
+std::vector<PrimitiveExample> logical_or_examples() {
+  return binary_examples(BinaryOp::LogicalOr);
+}
+std::vector<PrimitiveExample> where_examples() {
+  return {make<Where>({uniform({2, 3}, -1, 1) > 0, uniform({2, 3}, -1, 1, DType::Float64, 2),
+                       uniform({3}, -1, 1, DType::Float64, 3)})};
+}
+
+}  // namespace
+
+REGISTER_PRIMITIVE_EXAMPLES("negative", negative_examples);
+REGISTER_PRIMITIVE_EXAMPLES("abs", abs_examples);
+REGISTER_PRIMITIVE_EXAMPLES("exp", exp_examples);
+REGISTER_PRIMITIVE_EXAMPLES("log", log_examples);
+REGISTER_PRIMITIVE_EXAMPLES("sqrt", sqrt_examples);
+REGISTER_PRIMITIVE_EXAMPLES("logical_not", logical_not_examples);
+REGISTER_PRIMITIVE_EXAMPLES("add", add_examples);
+REGISTER_PRIMITIVE_EXAMPLES("subtract", subtract_examples);
+REGISTER_PRIMITIVE_EXAMPLES("multiply", multiply_examples);
+REGISTER_PRIMITIVE_EXAMPLES("divide", divide_examples);
+REGISTER_PRIMITIVE_EXAMPLES("equal", equal_examples);
+REGISTER_PRIMITIVE_EXAMPLES("not_equal", not_equal_examples);
+REGISTER_PRIMITIVE_EXAMPLES("less", less_examples);
+REGISTER_PRIMITIVE_EXAMPLES("less_equal", less_equal_examples);
+REGISTER_PRIMITIVE_EXAMPLES("greater", greater_examples);
+REGISTER_PRIMITIVE_EXAMPLES("greater_equal", greater_equal_examples);
+REGISTER_PRIMITIVE_EXAMPLES("logical_and", logical_and_examples);
+REGISTER_PRIMITIVE_EXAMPLES("logical_or", logical_or_examples);
+REGISTER_PRIMITIVE_EXAMPLES("where", where_examples);
 
 }  // namespace kcore

@@ -5,6 +5,7 @@
 #include "kcore/core_ops.h"
 #include "kcore/ops.h"
 #include "primitives/cast.h"
+#include "primitives/examples.h"
 #include "primitives/layout.h"
 #include "primitives/strided_scatter.h"
 
@@ -149,5 +150,53 @@ Primitive::Batched Cast::batch(std::span<const Tensor> inputs,
                                std::span<const int> batch_axes) const {
   return {{cast(inputs[0], dtype_)}, {batch_axes[0]}};
 }
+
+namespace {
+
+using examples::make;
+using examples::uniform;
+
+std::vector<PrimitiveExample> reshape_examples() {
+  return {make<Reshape>({uniform({2, 3, 4}, -1, 1)}, Shape{6, 4}),
+          make<Reshape>({transpose(uniform({3, 4}, -1, 1, DType::Float64, 2))}, Shape{12})};
+}
+std::vector<PrimitiveExample> transpose_examples() {
+  return {make<Transpose>({uniform({2, 3, 4}, -1, 1)}, std::vector<std::int64_t>{2, 0, 1})};
+}
+std::vector<PrimitiveExample> broadcast_to_examples() {
+  return {make<BroadcastTo>({uniform({3, 1}, -1, 1)}, Shape{2, 3, 4}),
+          make<BroadcastTo>({uniform({}, -1, 1, DType::Float64, 2)}, Shape{2})};
+}
+std::vector<PrimitiveExample> strided_slice_examples() {
+  return {make<StridedSlice>({uniform({3, 5}, -1, 1)}, std::vector<std::int64_t>{2, 0},
+                             std::vector<std::int64_t>{-1, 2}, Shape{2, 3})};
+}
+std::vector<PrimitiveExample> concatenate_examples() {
+  return {
+      make<Concatenate>({uniform({2, 3}, -1, 1), uniform({2, 2}, -1, 1, DType::Float32, 2)}, 1)};
+}
+std::vector<PrimitiveExample> copy_examples() {
+  return {make<Copy>({transpose(uniform({2, 3}, -1, 1))})};
+}
+std::vector<PrimitiveExample> cast_examples() {
+  return {make<Cast>({uniform({2, 3}, -3, 3)}, DType::Float32),
+          make<Cast>({uniform({2, 3}, -3, 3, DType::Float32, 2)}, DType::Float64),
+          make<Cast>({uniform({4}, -300, 300, DType::Float64, 3)}, DType::Int8)};
+}
+std::vector<PrimitiveExample> strided_scatter_examples() {
+  return {make<StridedScatter>({uniform({2, 3}, -1, 1)}, std::vector<std::int64_t>{0, 1},
+                               std::vector<std::int64_t>{2, 1}, Shape{4, 4})};
+}
+
+}  // namespace
+
+REGISTER_PRIMITIVE_EXAMPLES("reshape", reshape_examples);
+REGISTER_PRIMITIVE_EXAMPLES("transpose", transpose_examples);
+REGISTER_PRIMITIVE_EXAMPLES("broadcast_to", broadcast_to_examples);
+REGISTER_PRIMITIVE_EXAMPLES("strided_slice", strided_slice_examples);
+REGISTER_PRIMITIVE_EXAMPLES("concatenate", concatenate_examples);
+REGISTER_PRIMITIVE_EXAMPLES("copy", copy_examples);
+REGISTER_PRIMITIVE_EXAMPLES("cast", cast_examples);
+REGISTER_PRIMITIVE_EXAMPLES("strided_scatter", strided_scatter_examples);
 
 }  // namespace kcore

@@ -4,6 +4,7 @@
 #include "kcore/batching.h"
 #include "kcore/core_ops.h"
 #include "kcore/ops.h"
+#include "primitives/examples.h"
 #include "primitives/reduce.h"
 
 namespace kcore {
@@ -30,5 +31,33 @@ Primitive::Batched Reduce::batch(std::span<const Tensor> inputs,
   for (auto a : axes_) axes.push_back(a + 1);
   return {{bind1(std::make_shared<Reduce>(op_, axes, keepdims_), {x})}, {0}};
 }
+
+namespace {
+
+std::vector<PrimitiveExample> reduce_examples(ReduceOp op) {
+  using examples::make;
+  using examples::uniform;
+  return {make<Reduce>({uniform({2, 3, 4}, -2, 2)}, op, std::vector<std::int64_t>{1}, false),
+          make<Reduce>({uniform({2, 3, 4}, -2, 2, DType::Float64, 2)}, op,
+                       std::vector<std::int64_t>{0, 2}, true),
+          make<Reduce>({uniform({5}, -2, 2, DType::Float32, 3)}, op, std::vector<std::int64_t>{0},
+                       false)};
+}
+
+std::vector<PrimitiveExample> sum_examples() {
+  return reduce_examples(ReduceOp::Sum);
+}
+std::vector<PrimitiveExample> max_examples() {
+  return reduce_examples(ReduceOp::Max);
+}
+std::vector<PrimitiveExample> min_examples() {
+  return reduce_examples(ReduceOp::Min);
+}
+
+}  // namespace
+
+REGISTER_PRIMITIVE_EXAMPLES("sum", sum_examples);
+REGISTER_PRIMITIVE_EXAMPLES("max", max_examples);
+REGISTER_PRIMITIVE_EXAMPLES("min", min_examples);
 
 }  // namespace kcore

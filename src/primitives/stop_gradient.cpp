@@ -3,10 +3,19 @@
 #include <memory>
 
 #include "kcore/autodiff.h"
+#include "primitives/examples.h"
 
 namespace kcore {
 
 REGISTER_PRIMITIVE("stop_gradient", "StopGradient");
+
+namespace {
+std::vector<PrimitiveExample> stop_gradient_examples() {
+  return {examples::make<StopGradient>({examples::uniform({2, 3}, -1, 1)})};
+}
+}  // namespace
+
+REGISTER_PRIMITIVE_EXAMPLES("stop_gradient", stop_gradient_examples);
 
 std::vector<TensorSpec> StopGradient::infer(std::span<const Tensor> inputs) const {
   return {{inputs[0].shape(), inputs[0].dtype(), inputs[0].weak()}};

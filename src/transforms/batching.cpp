@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "kcore/core_ops.h"
 #include "kcore/ops.h"
 #include "kcore/primitive.h"
 
@@ -56,6 +57,10 @@ class BatchInterpreter final : public Interpreter {
     return out;
   }
 
+  static const BatchTracer* batch_tracer(const Tensor& t) {
+    return dynamic_cast<const BatchTracer*>(t.tracer().get());
+  }
+
   // A result of the mapped function as a batched value with the batch on axis 0.
   Tensor unbox(const Tensor& t) const {
     if (const BatchTracer* b = mine(t))
@@ -81,6 +86,16 @@ Tensor move_batch_axis_to_front(const Tensor& x, int axis, std::int64_t size) {
     return broadcast_to(expand_dims(x, {0}), shape);
   }
   return axis == 0 ? x : moveaxis(x, {axis}, {0});
+}
+
+Tensor any_in_batch(const Tensor& predicate) {
+  const auto* b = BatchInterpreter::batch_tracer(predicate);
+  if (b == nullptr) {
+    throw ValueError(
+        "control flow: the predicate has no concrete value and is not batched by "
+        "vectorized_map; expected a concrete or batched predicate");
+  }
+  return max(cast(b->value(), DType::Bool));
 }
 
 Tree vectorized_map(const std::function<Tree(const Tree&)>& function, const Tree& elements) {
