@@ -5,6 +5,8 @@
 
 #include "kcore/autodiff.h"
 #include "kcore/batching.h"
+#include "kcore/control_flow.h"
+#include "kcore/core_ops.h"
 #include "kcore/tree.h"
 #include "py_convert.h"
 #include "py_module.h"
@@ -105,9 +107,87 @@ nb::object make_grad(nb::callable f, nb::handle argnums, bool has_aux, bool with
   });
 }
 
+// Keras passes tuple and list loop_vars positionally and returns a tuple; anything else is one
+// argument with its structure kept.
+bool is_sequence(nb::handle x) {
+  return PyTuple_Check(x.ptr()) || PyList_Check(x.ptr());
+}
+
+nb::object call_with_vars(const nb::callable& f, const Tree& vars, bool positional) {
+  nb::object py = from_tree(vars);
+  return positional ? f(*py) : f(py);
+}
+
+// body's result as a tree of the loop_vars' structure (a list for a tuple is accepted; a single
+// value for one positional variable is wrapped, as Keras' NumPy and PyTorch backends do).
+Tree body_result(nb::handle r, bool positional, std::size_t count) {
+  if (!positional) return to_tree(r, "while_loop");
+  if (is_sequence(r)) {
+    std::vector<Tree> items;
+    for (auto item : nb::borrow<nb::sequence>(r)) items.push_back(to_tree(item, "while_loop"));
+    return Tree::tuple(std::move(items));
+  }
+  if (count == 1) return Tree::tuple({to_tree(r, "while_loop")});
+  throw ValueError("while_loop: body returned " +
+                   nb::cast<std::string>(nb::str(r.type().attr("__name__"))) + " for " +
+                   std::to_string(count) + " loop variables; expected a tuple or list of " +
+                   std::to_string(count));
+}
+
+Tensor predicate(nb::handle p) {
+  return to_tensor(p, "cond");
+}
+
 }  // namespace
 
 void bind_transforms(nb::module_& m) {
+  m.def(
+      "cond",
+      [](nb::handle pred, nb::callable true_fn, nb::callable false_fn) {
+        const Tree r = cond(
+            predicate(pred), [&] { return to_tree(true_fn(), "cond"); },
+            [&] { return to_tree(false_fn(), "cond"); });
+        return from_tree(r);
+      },
+      "pred"_a, "true_fn"_a, "false_fn"_a,
+      "true_fn() if pred else false_fn(). pred is a bool or a scalar tensor (a number counts as "
+      "pred != 0); under vectorized_map a batched pred runs both and selects per element.");
+  m.def(
+      "while_loop",
+      [](nb::callable cond_fn, nb::callable body, nb::handle loop_vars,
+         nb::handle maximum_iterations) {
+        const bool positional = is_sequence(loop_vars);
+        Tree vars = to_tree(loop_vars, "while_loop");
+        const std::size_t count = positional ? nb::len(loop_vars) : 0;
+        if (positional) vars = Tree::tuple(vars.items());
+        std::optional<std::int64_t> max_iter;
+        if (!maximum_iterations.is_none()) max_iter = nb::cast<std::int64_t>(maximum_iterations);
+        const Tree r = while_loop(
+            [&](const Tree& v) { return predicate(call_with_vars(cond_fn, v, positional)); },
+            [&](const Tree& v) {
+              return body_result(call_with_vars(body, v, positional), positional, count);
+            },
+            vars, max_iter);
+        return from_tree(r);
+      },
+      "cond"_a, "body"_a, "loop_vars"_a, "maximum_iterations"_a = nb::none(),
+      "Runs body while cond is true (and fewer than maximum_iterations iterations ran). Tuple "
+      "and list loop_vars are passed positionally and a tuple is returned; any other structure "
+      "is passed as one argument and returned with its structure.");
+  m.def(
+      "fori_loop",
+      [](nb::handle lower, nb::handle upper, nb::callable body_fun, nb::handle init_val) {
+        const Tree r = fori_loop(
+            to_strong_tensor(lower, std::nullopt, "fori_loop"),
+            to_strong_tensor(upper, std::nullopt, "fori_loop"),
+            [&](const Tensor& i, const Tree& v) {
+              return to_tree(body_fun(nb::cast(i), from_tree(v)), "fori_loop");
+            },
+            to_tree(init_val, "fori_loop"));
+        return from_tree(r);
+      },
+      "lower"_a, "upper"_a, "body_fun"_a, "init_val"_a,
+      "val = body_fun(i, val) for i in range(lower, upper), i an int32 scalar tensor.");
   m.def(
       "stop_gradient",
       [](nb::handle variable) -> nb::object {
