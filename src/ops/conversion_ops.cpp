@@ -43,7 +43,7 @@ Shape nested_shape(const Nested& n, std::vector<const Tensor*>& leaves) {
 Tensor convert_to_tensor(const Nested& value, std::optional<DType> dtype) {
   if (!value.is_list()) {
     const Tensor& t = value.leaf();
-    if (dtype && *dtype != t.dtype()) return cast(t, *dtype);
+    if (dtype) return cast(t, *dtype);
     if (t.weak()) return cpu::cast_kernel(t, promote(std::vector<DTypeArg>{{t.dtype(), true}}).dtype).with_weak(false);
     return t;
   }
