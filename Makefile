@@ -76,3 +76,39 @@ test: format-check test-cpp test-sanitize test-python
 
 clean:
 	rm -rf build $(STAMPS)
+
+# Benchmarks (not part of `make test`): kcore against NumPy, JAX, PyTorch and MLX, installed from
+# PyPI into their own venv (.bench-venv; a peer that does not install is reported as missing).
+#   make bench                                   all ops and sizes; rewrites docs/benchmarks.md,
+#                                                docs/img/bench_*.png and README's headline
+#   make bench OPS=cast SIZES=1000,1000000       one op (name or prefix), some sizes: prints a
+#                                                table, writes build/bench/results.{json,md}
+#   THREADS=1,2  PEERS=numpy,torch  BENCH_ARGS='--repeats 3'  (bench/run.py --help for all)
+BENCH_VENV := .bench-venv
+OPS ?=
+SIZES ?=
+THREADS ?=
+PEERS ?=
+BENCH_ARGS ?=
+BENCH_FLAGS := $(if $(OPS),--ops $(OPS)) $(if $(SIZES),--sizes $(SIZES)) \
+               $(if $(THREADS),--threads $(THREADS)) $(if $(PEERS),--peers $(PEERS)) $(BENCH_ARGS)
+
+.PHONY: bench bench-cpp
+
+$(BENCH_VENV)/.installed: bench/setup_venv.sh | deps
+	bash bench/setup_venv.sh $(BENCH_VENV) $(PYTHON)
+	@touch $@
+
+$(BENCH_VENV)/.kcore-installed: $(BENCH_VENV)/.installed $(PY_SOURCES)
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(BENCH_VENV)/bin/pip install -q --no-build-isolation \
+	  -C build-dir=build/bench-python .
+	@touch $@
+
+# The C++ microbenchmarks (bench/cpp, Google Benchmark): the "kcore C++" column.
+bench-cpp: deps
+	@test -f build/bench/CMakeCache.txt || cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release \
+	  -DKCORE_BUILD_BENCHMARKS=ON -DKCORE_BUILD_TESTS=OFF -DKCORE_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build build/bench -j $(JOBS) --target kcore_bench
+
+bench: bench-cpp $(BENCH_VENV)/.kcore-installed
+	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_FLAGS)

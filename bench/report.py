@@ -17,7 +17,17 @@ import peers  # noqa: E402
 
 README_START = "<!-- bench-headline:start (written by make bench) -->"
 README_END = "<!-- bench-headline:end -->"
-ROOFLINE_MIN_SIZE = 10**6  # below this the data sit in cache: a DRAM roofline means nothing
+
+def cache_bytes(results) -> int:
+    """The last-level cache: an op whose bytes fit in it is not bound by DRAM bandwidth."""
+    size = 32 * 2**20
+    caches = results.get("machine", {}).get("caches", {})
+    if caches:
+        s = caches[max(caches)]
+        m = re.match(r"(\d+)\s*([KMG]?)", s)
+        if m:
+            size = int(m.group(1)) * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[m.group(2)]
+    return size
 COLORS = {"kcore": "#d62728", "kcore C++": "#8c1a1a", "numpy": "#1f77b4", "jax": "#2ca02c",
           "torch": "#ff7f0e", "mlx": "#7f7f7f"}
 
@@ -29,6 +39,7 @@ COLORS = {"kcore": "#d62728", "kcore C++": "#8c1a1a", "numpy": "#1f77b4", "jax":
 def build(results: dict) -> dict:
     peer_list = results["peers"]
     bw = {int(t): b["gbps"] for t, b in results.get("bandwidth", {}).items()}
+    llc = cache_bytes(results)
     status, times, nbytes, detail, versions, missing = {}, {}, {}, {}, {}, {}
     for w in results["workers"]:
         impl = w["impl"]
@@ -75,8 +86,8 @@ def build(results: dict) -> dict:
                     best = min(ok_peers, key=ok_peers.get)
                     row["best_peer"] = best
                     row["ratio"] = row["times"]["kcore"] / ok_peers[best]
-                if (spec and spec.roofline and n >= ROOFLINE_MIN_SIZE and threads in bw
-                        and (op, n) in nbytes and "kcore" in row["times"]):
+                if (spec and spec.roofline and threads in bw and nbytes.get((op, n), 0) > llc
+                        and "kcore" in row["times"]):
                     roof = nbytes[(op, n)] / (bw[threads] * 1e9)
                     row["roof_s"] = roof
                     row["roof_pct"] = 100 * roof / row["times"]["kcore"]
@@ -298,9 +309,9 @@ def markdown(table, results, img_dir=None, images=None) -> str:
             "Measured in the same run: NumPy `copyto` of a 256 MiB float64 array, split over the "
             "threads, counting bytes read + bytes written (STREAM's convention). An op's roofline "
             "time is (bytes of its inputs + bytes of its output) / this bandwidth; "
-            "**% roofline** = roofline time / kcore's time, shown from "
-            f"{fmt_size(ROOFLINE_MIN_SIZE)} elements (smaller arrays live in cache, where a "
-            "DRAM roofline does not apply; above 100% means the data were partly in cache).",
+            "**% roofline** = roofline time / kcore's time, shown where those bytes exceed the "
+            f"last-level cache ({cache_bytes(results) // 2**20} MiB): smaller working sets live "
+            "in cache, where a DRAM roofline does not apply.",
             "",
         ]
     impls = ["kcore", "kcore C++"] + peer_list
@@ -434,7 +445,9 @@ def plots(table, results, img_dir) -> list[tuple[str, str]]:
                 else:
                     txt = "mismatch" if r and "mismatch" in r["cells"].values() else "–"
                 ax.text(j, i, txt, ha="center", va="center", fontsize=7)
-        ax.set_xticks(range(len(sizes)), [fmt_size(n) for n in sizes])
+        ax.set_xticks(range(len(sizes)), [f"$10^{{{round(math.log10(n))}}}$"
+                                          if fmt_size(n).startswith("10^") else str(n)
+                                          for n in sizes])
         ax.set_yticks(range(len(ops)), ops)
         ax.set_title(f"{t} thread{'s' * (t > 1)}")
         ax.set_xlabel("elements")
@@ -447,54 +460,50 @@ def plots(table, results, img_dir) -> list[tuple[str, str]]:
     images.append(("bench_ratio.png",
                    "kcore's time over the fastest peer's, per op, size and thread count"))
 
-    # 2. Time per element against size, every implementation, with the roofline.
+    # 2. Time per element against size, every implementation, with the roofline; one figure
+    # per thread count.
     impls = ["kcore", "kcore C++"] + table["peers"]
     cols = 4
     nrows = math.ceil(len(ops) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3 * nrows), squeeze=False)
-    styles = {t: s for t, s in zip(threads, ["-", "--", ":", "-."])}
-    for k, op in enumerate(ops):
-        ax = axes[k // cols][k % cols]
-        for impl in impls:
-            for t in threads:
-                xs, ys = [], []
-                for n in sizes:
-                    r = rows.get((op, n, t))
-                    if r and impl in r["times"]:
-                        xs.append(n)
-                        ys.append(r["times"][impl] / n * 1e9)
+    for t in threads:
+        fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.9 * nrows + 0.8),
+                                 squeeze=False)
+        for k, op in enumerate(ops):
+            ax = axes[k // cols][k % cols]
+            for impl in impls:
+                xs = [n for n in sizes if impl in rows.get((op, n, t), {}).get("times", {})]
                 if xs:
-                    ax.plot(xs, ys, styles[t], color=COLORS[impl], marker=".",
-                            lw=2.2 if impl == "kcore" else 1.2,
-                            label=f"{impl}, {t}T")
-        for t in threads:
+                    ax.plot(xs, [rows[(op, n, t)]["times"][impl] / n * 1e9 for n in xs],
+                            "--" if impl == "kcore C++" else "-", color=COLORS[impl],
+                            marker=".", lw=2.4 if impl == "kcore" else 1.2, label=impl)
             xs = [n for n in sizes if "roof_s" in rows.get((op, n, t), {})]
             if xs:
-                ax.plot(xs, [rows[(op, n, t)]["roof_s"] / n * 1e9 for n in xs], styles[t],
-                        color="black", lw=0.8, alpha=0.6, label=f"roofline, {t}T")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(op, fontsize=10)
-        ax.grid(True, which="major", alpha=0.3)
-        if k % cols == 0:
-            ax.set_ylabel("ns per element")
-    for k in range(len(ops), nrows * cols):
-        axes[k // cols][k % cols].axis("off")
-    handles, labels = [], []
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=8)
-    fig.suptitle("Time per element (lower is better) against the number of elements", fontsize=11)
-    fig.text(0.99, 0.002, stamp, ha="right", fontsize=6, color="gray")
-    fig.tight_layout(rect=(0, 0.04 + 0.02 * math.ceil(len(labels) / 8), 1, 0.98))
-    fig.savefig(os.path.join(img_dir, "bench_times.png"), dpi=90)
-    plt.close(fig)
-    images.append(("bench_times.png",
-                   "Time per element for every op and implementation (solid: 1 thread, "
-                   "dashed: 2 threads; black: the memory roofline)"))
+                ax.plot(xs, [rows[(op, n, t)]["roof_s"] / n * 1e9 for n in xs], ":",
+                        color="black", lw=1.5, label="memory roofline")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(op, fontsize=10)
+            ax.grid(True, which="major", alpha=0.3)
+            if k % cols == 0:
+                ax.set_ylabel("ns per element")
+        for k in range(len(ops), nrows * cols):
+            axes[k // cols][k % cols].axis("off")
+        handles, labels = [], []
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+        fig.suptitle(f"Time per element against the number of elements, {t} "
+                     f"thread{'s' * (t > 1)} (lower is better)", fontsize=11)
+        fig.text(0.99, 0.002, stamp, ha="right", fontsize=6, color="gray")
+        fig.tight_layout(rect=(0, 0.05, 1, 0.98))
+        name = f"bench_times_{t}t.png"
+        fig.savefig(os.path.join(img_dir, name), dpi=80)
+        plt.close(fig)
+        images.append((name, f"Time per element for every op and implementation, {t} "
+                             f"thread{'s' * (t > 1)} (dotted black: the memory roofline)"))
 
     # 3. Per-call overhead.
     if table["dispatch"]:
@@ -511,7 +520,8 @@ def plots(table, results, img_dir) -> list[tuple[str, str]]:
         ax.set_xlabel("µs per call (log scale, lower is better)")
         ax.grid(True, axis="x", which="both", alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-        ax.set_title("Per-call overhead on one-element inputs", fontsize=11)
+        ax.set_title("Per-call overhead on one-element inputs, 1 thread\n"
+                     "(kcore C++: the same call without Python)", fontsize=11)
         fig.text(0.99, 0.005, stamp, ha="right", fontsize=6, color="gray")
         fig.tight_layout()
         fig.savefig(os.path.join(img_dir, "bench_dispatch.png"), dpi=100)

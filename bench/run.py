@@ -131,7 +131,7 @@ def run_cpp(binary, threads, cpus, args, dispatch) -> dict:
     cpp_ops = [op.cpp for op in args.op_list if op.cpp]
     pattern = []
     if cpp_ops:
-        pattern.append("^(" + "|".join(map(re.escape, cpp_ops)) + ")/[0-9]+$")
+        pattern.append("^(" + "|".join(map(re.escape, cpp_ops)) + ")/[0-9]+(/|$)")
     if dispatch:
         pattern.append("^dispatch/")
     if not pattern:
@@ -146,7 +146,8 @@ def run_cpp(binary, threads, cpus, args, dispatch) -> dict:
     try:
         subprocess.run(cmd, env=dict(os.environ, KCORE_NUM_THREADS=str(threads)),
                        preexec_fn=lambda: os.sched_setaffinity(0, set(cpus)),
-                       stdout=subprocess.DEVNULL, check=True, timeout=args.worker_timeout)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       timeout=args.worker_timeout)
         with open(out) as f:
             data = json.load(f)
     except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as e:
@@ -192,7 +193,14 @@ def main():
     ap.add_argument("--docs", choices=("auto", "yes", "no"), default="auto",
                     help="write docs/benchmarks.md, docs/img/*.png and README's headline: "
                          "auto = only for a full run (no --ops/--sizes/--threads/--peers)")
+    ap.add_argument("--from-json", metavar="RESULTS",
+                    help="time nothing: rewrite the report from a saved results.json")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            results = json.load(f)
+        publish(results, args, write_docs=args.docs != "no")
+        return
 
     args.op_list = optable.select([p for p in args.ops.split(",") if p])
     peer_list = [p for p in args.peers.split(",") if p]
@@ -243,6 +251,12 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
+    publish(results, args, write_docs)
+    log(f"total {results['elapsed_s']} s")
+
+
+def publish(results, args, write_docs):
+    os.makedirs(args.out_dir, exist_ok=True)
     table = report.build(results)
     with open(os.path.join(args.out_dir, "results.md"), "w") as f:
         f.write(report.markdown(table, results, img_dir=None))
@@ -258,7 +272,6 @@ def main():
     else:
         log(f"partial run: wrote {args.out_dir}/results.{{json,md}} (docs/ untouched; "
             "--docs yes to write them)")
-    log(f"total {results['elapsed_s']} s")
 
 
 if __name__ == "__main__":
