@@ -187,7 +187,8 @@ DISPATCH = [
     ("convert_to_numpy(x)", OPS_BY_NAME["convert_to_numpy"].impls),
 ]
 DISPATCH_RAW_INPUT = {"convert_to_tensor(ndarray)"}  # given the NumPy array itself
-DISPATCH_CPP = {"add(x, x)": "dispatch/add", "exp(x)": "dispatch/exp",
+DISPATCH_CPP = {"add(x, x)": "dispatch/add", "x + x": "dispatch/add_operator",
+                "x + 1.0 (weak scalar)": "dispatch/add_scalar", "exp(x)": "dispatch/exp",
                 "sum(x)": "dispatch/sum", "cast(x, float16)": "dispatch/cast_f16",
                 "reshape(x, (1, 1))": "dispatch/reshape",
                 "convert_to_tensor(ndarray)": "dispatch/convert_to_tensor",

@@ -241,7 +241,7 @@ def markdown(table, results, img_dir=None, images=None) -> str:
         "",
         "## Headline",
         "",
-        headline(table, results, img_prefix=img_dir if images else None),
+        headline(table, results),
     ]
     la, lb = m.get("loadavg_start"), m.get("loadavg_end")
     out += [
@@ -264,9 +264,9 @@ def markdown(table, results, img_dir=None, images=None) -> str:
         "",
         "## Peers",
         "",
-        md_table(["implementation", "version", "thread control"],
+        md_table(["implementation", "version", "installed with", "thread control"],
                  [[p, table["versions"].get(p, "missing: " + table["missing"].get(p, "?")),
-                   peers.THREAD_CONTROL[p]] for p in ["kcore"] + peer_list]),
+                   _how(results, p), peers.THREAD_CONTROL[p]] for p in ["kcore"] + peer_list]),
         "",
         "Each (implementation, thread count) runs in its own process, pinned with "
         "`sched_setaffinity` to that many CPUs before anything is imported. The function timed "
@@ -370,6 +370,15 @@ def markdown(table, results, img_dir=None, images=None) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _how(results, impl) -> str:
+    if impl == "kcore":
+        return "pip install --no-build-isolation . (this checkout)"
+    how = results.get("install", {}).get("how", {}).get(impl, "")
+    if how and how != "already installed":
+        return f"pip install {how}"
+    return "pip (kept from an earlier make bench)" if how else "?"
 
 
 def _kcore_suspect(table):

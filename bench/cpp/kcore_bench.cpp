@@ -59,9 +59,15 @@ struct OpBench {
 // One entry per op of bench/ops.py that has a C++ counterpart.
 const std::vector<OpBench>& op_benches() {
   static const std::vector<OpBench> table = {
-      {"add", [](auto n) { return Inputs{f32(n, -1, 1, 1), f32(n, -1, 1, 2)}; },
+      {"add",
+       [](auto n) {
+         return Inputs{f32(n, -1, 1, 1), f32(n, -1, 1, 2)};
+       },
        [](const Inputs& x) { return kcore::add(x[0], x[1]); }},
-      {"multiply", [](auto n) { return Inputs{f32(n, -1, 1, 1), f32(n, -1, 1, 2)}; },
+      {"multiply",
+       [](auto n) {
+         return Inputs{f32(n, -1, 1, 1), f32(n, -1, 1, 2)};
+       },
        [](const Inputs& x) { return kcore::multiply(x[0], x[1]); }},
       {"exp", [](auto n) { return Inputs{f32(n, -4, 4)}; },
        [](const Inputs& x) { return kcore::exp(x[0]); }},
@@ -86,7 +92,9 @@ const std::vector<OpBench>& op_benches() {
          const auto half = std::max<std::int64_t>(n / 2, 1);
          return Inputs{f32_2d(half, -1, 1, 1), f32_2d(half, -1, 1, 2)};
        },
-       [](const Inputs& x) { return kcore::concatenate({x[0], x[1]}, 1); }},
+       [](const Inputs& x) {
+         return kcore::concatenate({x[0], x[1]}, 1);
+       }},
       {"where",
        [](auto n) {
          const auto u = uniform(n, 0, 1, 3);
@@ -152,13 +160,16 @@ void register_dispatch() {
   };
   static const std::vector<Case> cases = {
       {"dispatch/add", [](const Tensor& x) { benchmark::DoNotOptimize(kcore::add(x, x)); }},
+      {"dispatch/add_operator", [](const Tensor& x) { benchmark::DoNotOptimize(x + x); }},
       {"dispatch/add_scalar", [](const Tensor& x) { benchmark::DoNotOptimize(x + 1.0F); }},
       {"dispatch/exp", [](const Tensor& x) { benchmark::DoNotOptimize(kcore::exp(x)); }},
       {"dispatch/sum", [](const Tensor& x) { benchmark::DoNotOptimize(kcore::sum(x)); }},
       {"dispatch/cast_f16",
        [](const Tensor& x) { benchmark::DoNotOptimize(kcore::cast(x, DType::Float16)); }},
       {"dispatch/reshape",
-       [](const Tensor& x) { benchmark::DoNotOptimize(kcore::reshape(x, {1, 1})); }},
+       [](const Tensor& x) {
+         benchmark::DoNotOptimize(kcore::reshape(x, {1, 1}));
+       }},
       {"dispatch/convert_to_tensor",
        [](const Tensor&) {
          const float v = 1.5F;
@@ -174,7 +185,8 @@ void register_dispatch() {
   for (const auto& c : cases) {
     benchmark::RegisterBenchmark(c.name,
                                  [&c](benchmark::State& st) {
-                                   const Tensor x = kcore::convert_to_tensor(std::vector<float>{1.5F});
+                                   const Tensor x =
+                                       kcore::convert_to_tensor(std::vector<float>{1.5F});
                                    for (auto _ : st) c.run(x);
                                  })
         ->Unit(benchmark::kNanosecond)
