@@ -16,12 +16,13 @@
 #include "kcore/dtype.h"
 #include "kcore/errors.h"
 #include "kcore/float_types.h"
+#include "kcore/small_vector.h"
 
 namespace kcore {
 
-using Shape = std::vector<std::int64_t>;
+using Shape = SmallVector<std::int64_t, 6>;
 // Strides count elements, not bytes.
-using Strides = std::vector<std::int64_t>;
+using Strides = SmallVector<std::int64_t, 6>;
 
 std::string format_shape(std::span<const std::int64_t> shape);  // "(2, 3)", "(5,)", "()"
 std::int64_t shape_size(std::span<const std::int64_t> shape);
