@@ -40,29 +40,21 @@ def build(results: dict) -> dict:
     peer_list = results["peers"]
     bw = {int(t): b["gbps"] for t, b in results.get("bandwidth", {}).items()}
     llc = cache_bytes(results)
-    status, times, nbytes, detail, versions, missing = {}, {}, {}, {}, {}, {}
-    for w in results["workers"]:
-        impl = w["impl"]
-        if "version" in w:
-            versions[impl] = w["version"]
-        if "missing" in w:
-            missing[impl] = w["missing"]
-        for r in w["records"]:
-            key = (r["op"], r["size"], r["threads"], impl)
-            status[key] = r["status"]
-            if r["status"] == "ok":
-                times[key] = r["median"]
-            if "detail" in r:
-                detail[key] = r["detail"]
-            if impl == "kcore" and "bytes" in r:
-                nbytes[(r["op"], r["size"])] = r["bytes"]
-        if "crashed" in w:
-            for op in results["ops"]:
-                for n in results["sizes"]:
-                    key = (op, n, w["threads"], impl)
-                    if key not in status:
-                        status[key] = "crashed"
-                        detail[key] = w["crashed"]
+    status, times, nbytes, detail = {}, {}, {}, {}
+    versions = dict(results.get("versions", {}))
+    missing = dict(results.get("missing", {}))
+    for r in results["cases"]:
+        key = (r["op"], r["size"], r["threads"], r["impl"])
+        status[key] = r.get("status", "?")
+        if "median" in r:
+            times[key] = r["median"]
+        elif status[key] == "ok":
+            status[key] = "error"
+            detail[key] = "no sample"
+        if "detail" in r:
+            detail[key] = r["detail"]
+        if r["impl"] == "kcore" and "bytes" in r:
+            nbytes[(r["op"], r["size"])] = r["bytes"]
     for impl, reason in results.get("install", {}).get("missing", {}).items():
         missing.setdefault(impl, reason)
     rows = []
@@ -96,13 +88,13 @@ def build(results: dict) -> dict:
                 rows.append(row)
     problems = [(k, status[k], detail.get(k, "")) for k in sorted(status)
                 if status[k] in ("mismatch", "error", "crashed")]
+    problems += [((r["case"], 1, 1, r["impl"]), r["status"], r.get("detail", ""))
+                 for r in results.get("dispatch", [])
+                 if r.get("status") in ("mismatch", "error", "crashed")]
     dispatch = []
     cases = [c for c, _ in optable.DISPATCH]
-    dtimes = {}
-    for w in results["workers"]:
-        for r in w.get("dispatch", []):
-            if r["status"] == "ok":
-                dtimes[(r["case"], w["impl"])] = r["median"]
+    dtimes = {(r["case"], r["impl"]): r["median"] for r in results.get("dispatch", [])
+              if "median" in r}
     cpp1 = results.get("cpp", {}).get(str(results["threads"][0]), {})
     for c in cases:
         row = {"case": c, "times": {i: dtimes[(c, i)] for i in ["kcore"] + peer_list

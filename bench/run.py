@@ -21,7 +21,10 @@ import platform
 import re
 import subprocess
 import sys
+import queue
+import statistics
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,40 +93,88 @@ def git_commit() -> str:
         return "unknown"
 
 
-def run_worker(impl, threads, cpus, args, dispatch, bandwidth_bytes) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = f.name
-    cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--impl", impl,
-           "--threads", str(threads), "--cpus", ",".join(map(str, cpus)),
-           "--ops", ",".join(op.name for op in args.op_list), "--sizes", args.sizes,
-           "--repeats", str(args.repeats), "--target", str(args.target), "--out", out]
-    if dispatch:
-        cmd.append("--dispatch")
-    if bandwidth_bytes:
-        cmd += ["--bandwidth-bytes", str(bandwidth_bytes)]
-    env = dict(os.environ, **peers.thread_env(threads))
-    t0 = time.time()
-    try:
-        proc = subprocess.run(cmd, env=env, text=True, capture_output=True,
-                              timeout=args.worker_timeout)
-        rc, err = proc.returncode, proc.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, err = "timeout", (e.stderr or b"").decode() if isinstance(e.stderr, bytes) else ""
-    try:
-        with open(out) as f:
-            result = json.load(f)
-    except (OSError, json.JSONDecodeError):
-        result = {"impl": impl, "threads": threads, "records": [], "dispatch": []}
-    finally:
-        if os.path.exists(out):
-            os.unlink(out)
-    if rc != 0:
-        tail = err.strip().splitlines()[-3:] if err else []
-        result["crashed"] = f"worker exit {rc}: " + " | ".join(tail)
-        log(f"  {impl}: worker exit {rc}\n    " + "\n    ".join(tail))
-    log(f"  {impl:6} threads={threads}: {time.time() - t0:6.1f} s"
-        + (f"  (missing: {result['missing']})" if "missing" in result else ""))
-    return result
+class Worker:
+    """A bench/worker.py process for one implementation and thread count."""
+
+    def __init__(self, impl, threads, cpus, args, log_dir):
+        self.impl = impl
+        cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--impl", impl,
+               "--threads", str(threads), "--cpus", ",".join(map(str, cpus)),
+               "--target", str(args.target)]
+        self.log_path = os.path.join(log_dir, f"worker-{impl}-{threads}t.log")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(self.log_path, "w"), text=True, bufsize=1,
+                                     env=dict(os.environ, **peers.thread_env(threads)))
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.timeout = args.worker_timeout
+        self.dead = None
+        hello = self.ask(None)
+        self.version = hello.get("version")
+        self.missing = hello.get("missing")
+        if self.dead and not self.missing:
+            self.missing = self.dead
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def ask(self, msg) -> dict:
+        if self.dead:
+            return {"status": "crashed", "detail": self.dead}
+        try:
+            if msg is not None:
+                self.proc.stdin.write(json.dumps(msg) + "\n")
+            line = self.lines.get(timeout=self.timeout)
+        except (OSError, queue.Empty) as e:
+            line = None
+            self.proc.kill()
+            self.dead = f"no answer ({type(e).__name__})"
+        if line is None:
+            if not self.dead:
+                self.proc.wait()
+                with open(self.log_path) as f:
+                    tail = " | ".join(f.read().strip().splitlines()[-2:])
+                self.dead = f"worker exited ({self.proc.returncode}): {tail}"[:300]
+            log(f"  {self.impl}: {self.dead}")
+            return {"status": "crashed", "detail": self.dead}
+        return json.loads(line)
+
+    def close(self):
+        if not self.dead:
+            try:
+                self.proc.stdin.write('{"cmd": "quit"}\n')
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def time_case(workers, prepare, repeats) -> dict:
+    """Prepares a case in every worker, then takes `repeats` samples of each, interleaved (the
+    order rotates every round). Returns impl -> record."""
+    recs = {}
+    for w in workers:
+        recs[w.impl] = w.ask(prepare) if not w.missing else {"status": "missing"}
+    live = [w for w in workers if recs[w.impl].get("status") == "ok"]
+    samples = {w.impl: [] for w in live}
+    for r in range(repeats):
+        k = r % len(live) if live else 0
+        for w in live[k:] + live[:k]:
+            ans = w.ask({"cmd": "sample"})
+            if "t" in ans:
+                samples[w.impl].append(ans["t"])
+            else:
+                recs[w.impl] = ans
+    for w in live:
+        ts = samples[w.impl]
+        if ts and recs[w.impl].get("status") == "ok":
+            recs[w.impl].update(median=statistics.median(ts), min=min(ts), samples=ts)
+    return recs
 
 
 def run_cpp(binary, threads, cpus, args, dispatch) -> dict:
@@ -185,7 +236,8 @@ def main():
     ap.add_argument("--no-dispatch", action="store_true", help="skip the per-call overhead part")
     ap.add_argument("--bandwidth-mib", type=int, default=256,
                     help="array size for the copy bandwidth (0 skips it)")
-    ap.add_argument("--worker-timeout", type=int, default=1200)
+    ap.add_argument("--worker-timeout", type=int, default=600,
+                    help="seconds a worker may take to answer one command")
     ap.add_argument("--install-log", default=os.path.join(ROOT, ".bench-venv/peers.json"),
                     help="written by bench/setup_venv.sh: which peers installed, and why not")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "build/bench"),
@@ -218,7 +270,8 @@ def main():
                "command": " ".join(["bench/run.py"] + sys.argv[1:]),
                "sizes": [int(s) for s in args.sizes.split(",")], "threads": thread_counts,
                "ops": [op.name for op in args.op_list], "peers": peer_list,
-               "repeats": args.repeats, "workers": [], "cpp": {}, "bandwidth": {}}
+               "repeats": args.repeats, "versions": {}, "missing": {}, "cases": [],
+               "dispatch": [], "cpp": {}, "bandwidth": {}}
     try:
         with open(args.install_log) as f:
             results["install"] = json.load(f)
@@ -226,6 +279,8 @@ def main():
         results["install"] = {}
 
     t_start = time.time()
+    log_dir = os.path.join(args.out_dir, "logs")
+    os.makedirs(log_dir, exist_ok=True)
     for threads in thread_counts:
         if threads > len(cpus):
             log(f"threads={threads}: only {len(cpus)} CPUs available; skipped")
@@ -233,13 +288,41 @@ def main():
         pinned = cpus[:threads]
         log(f"threads={threads} (CPUs {pinned})")
         first = threads == thread_counts[0]
-        for impl in ["kcore"] + peer_list:
-            w = run_worker(impl, threads, pinned, args,
-                           dispatch=first and not args.no_dispatch,
-                           bandwidth_bytes=args.bandwidth_mib * 2**20 if impl == "kcore" else 0)
-            results["workers"].append(w)
-            if "bandwidth" in w:
-                results["bandwidth"][str(threads)] = w["bandwidth"]
+        workers = [Worker(impl, threads, pinned, args, log_dir) for impl in ["kcore"] + peer_list]
+        for w in workers:
+            if w.version:
+                results["versions"][w.impl] = w.version
+            if w.missing:
+                results["missing"][w.impl] = w.missing
+                log(f"  {w.impl}: missing ({w.missing})")
+        if not workers[0].missing:
+            if args.bandwidth_mib:
+                rec = time_case(workers[:1], {"cmd": "bandwidth",
+                                              "bytes": args.bandwidth_mib * 2**20},
+                                args.repeats)["kcore"]
+                if "median" in rec:
+                    results["bandwidth"][str(threads)] = {
+                        "bytes": rec["bytes"], "median_s": rec["median"],
+                        "gbps": rec["bytes"] / rec["median"] / 1e9,
+                        "best_gbps": rec["bytes"] / rec["min"] / 1e9}
+            for op in args.op_list:
+                t0 = time.time()
+                for n in results["sizes"]:
+                    recs = time_case(workers, {"cmd": "prepare", "op": op.name, "size": n},
+                                     args.repeats)
+                    for impl, rec in recs.items():
+                        rec.update(op=op.name, size=n, threads=threads, impl=impl)
+                        results["cases"].append(rec)
+                log(f"  {op.name:18} {time.time() - t0:6.1f} s")
+            if first and not args.no_dispatch:
+                for case, _ in optable.DISPATCH:
+                    recs = time_case(workers, {"cmd": "dispatch", "case": case}, args.repeats)
+                    for impl, rec in recs.items():
+                        rec.update(case=case, impl=impl)
+                        results["dispatch"].append(rec)
+                log("  per-call overhead done")
+        for w in workers:
+            w.close()
         if os.path.exists(args.cpp):
             results["cpp"][str(threads)] = run_cpp(args.cpp, threads, pinned, args,
                                                    dispatch=first and not args.no_dispatch)
