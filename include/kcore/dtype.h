@@ -33,9 +33,9 @@ enum class DType : std::uint8_t {
 inline constexpr int kNumDTypes = 17;
 
 inline constexpr DType kAllDTypes[kNumDTypes] = {
-    DType::Bool,      DType::Int8,       DType::Int16,        DType::Int32,      DType::Int64,
-    DType::UInt8,     DType::UInt16,     DType::UInt32,       DType::UInt64,     DType::BFloat16,
-    DType::Float16,   DType::Float32,    DType::Float64,      DType::Complex64,  DType::Complex128,
+    DType::Bool,         DType::Int8,      DType::Int16,   DType::Int32,     DType::Int64,
+    DType::UInt8,        DType::UInt16,    DType::UInt32,  DType::UInt64,    DType::BFloat16,
+    DType::Float16,      DType::Float32,   DType::Float64, DType::Complex64, DType::Complex128,
     DType::Float8E4M3FN, DType::Float8E5M2};
 
 // The Keras name ("float32", "bool", ...).
@@ -70,6 +70,9 @@ struct Promoted {
 // Keras' type promotion lattice with 64-bit kept (SEMANTICS §1). float8 anywhere raises
 // ValueError; `op` names the caller in error messages.
 Promoted promote(std::span<const DTypeArg> args, std::string_view op = "result_type");
+inline Promoted promote(std::initializer_list<DTypeArg> args, std::string_view op = "result_type") {
+  return promote(std::span<const DTypeArg>(args.begin(), args.size()), op);
+}
 DType result_type(std::initializer_list<DTypeArg> args);
 
 }  // namespace kcore

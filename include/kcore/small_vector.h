@@ -35,10 +35,7 @@ class SmallVector {
   explicit SmallVector(size_type n, const T& value = T()) { resize(n, value); }
   SmallVector(std::initializer_list<T> init) { assign(init.begin(), init.end()); }
   template <class It>
-    requires(!std::is_integral_v<It>)
-  SmallVector(It first, It last) {
-    assign(first, last);
-  }
+  requires(!std::is_integral_v<It>) SmallVector(It first, It last) { assign(first, last); }
   SmallVector(const std::vector<T>& v) { assign(v.begin(), v.end()); }  // NOLINT
   SmallVector(std::span<const T> s) { assign(s.begin(), s.end()); }     // NOLINT
   SmallVector(const SmallVector& other) { assign(other.begin(), other.end()); }
@@ -123,8 +120,7 @@ class SmallVector {
   void pop_back() { --size_; }
   iterator insert(const_iterator pos, const T& v) { return insert(pos, &v, &v + 1); }
   template <class It>
-    requires(!std::is_integral_v<It>)
-  iterator insert(const_iterator pos, It first, It last) {
+  requires(!std::is_integral_v<It>) iterator insert(const_iterator pos, It first, It last) {
     const auto at = static_cast<size_type>(pos - data_);
     const auto n = static_cast<size_type>(std::distance(first, last));
     // Copy the source first: it may point into this vector.

@@ -73,9 +73,11 @@ class Storage {
   std::size_t nbytes() const { return nbytes_; }
 
  private:
+  static constexpr std::size_t kInlineBytes = 64;
   std::byte* data_;
   std::size_t nbytes_;
   std::function<void()> release_;
+  alignas(64) std::byte inline_[kInlineBytes];
 };
 
 class Tracer;

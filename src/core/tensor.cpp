@@ -46,8 +46,8 @@ Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int
     const std::int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const std::int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1) {
-      throw ValueError(std::string(op) + ": shapes " + format_shape(a) + " and " +
-                       format_shape(b) + " cannot be broadcast together; expected equal " +
+      throw ValueError(std::string(op) + ": shapes " + format_shape(a) + " and " + format_shape(b) +
+                       " cannot be broadcast together; expected equal " +
                        "dimensions or 1 in each position");
     }
     out[i] = da == 1 ? db : da;
@@ -69,7 +69,11 @@ constexpr std::size_t kAlignment = 64;
 }
 
 Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
-  const std::size_t rounded = (std::max<std::size_t>(nbytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+  if (nbytes <= kInlineBytes) {
+    data_ = inline_;
+    return;
+  }
+  const std::size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = static_cast<std::byte*>(std::aligned_alloc(kAlignment, rounded));
   if (data_ == nullptr) throw std::bad_alloc();
 }
@@ -80,7 +84,7 @@ Storage::Storage(void* data, std::size_t nbytes, std::function<void()> release)
 Storage::~Storage() {
   if (release_) {
     release_();
-  } else {
+  } else if (data_ != inline_) {
     std::free(data_);
   }
 }
@@ -89,8 +93,8 @@ Tensor::Tensor() : Tensor(empty({}, DType::Float32)) {
   std::memset(mutable_bytes(), 0, sizeof(float));
 }
 
-Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides,
-               std::int64_t offset, DType dtype, bool weak)
+Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, std::int64_t offset,
+               DType dtype, bool weak)
     : storage_(std::move(storage)),
       shape_(std::move(shape)),
       strides_(std::move(strides)),
@@ -134,8 +138,8 @@ Tensor Tensor::with_weak(bool weak) const {
 std::int64_t Tensor::dim(std::int64_t axis) const {
   const std::int64_t nd = ndim();
   if (axis < -nd || axis >= nd) {
-    throw IndexError("dim: axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
-                     std::to_string(nd));
+    throw IndexError("dim: axis " + std::to_string(axis) +
+                     " is out of range for a tensor of rank " + std::to_string(nd));
   }
   return shape_[static_cast<std::size_t>(axis < 0 ? axis + nd : axis)];
 }
@@ -153,8 +157,9 @@ bool Tensor::is_contiguous() const {
 
 const std::byte* Tensor::bytes() const {
   if (!storage_) {
-    throw ValueError("Tensor: this tensor is traced by vectorized_map and has no values inside "
-                     "the mapped function; expected an operation on it, not a read of its values");
+    throw ValueError(
+        "Tensor: this tensor is traced by vectorized_map and has no values inside "
+        "the mapped function; expected an operation on it, not a read of its values");
   }
   return storage_->data() + offset_ * static_cast<std::int64_t>(itemsize(dtype_));
 }
@@ -200,6 +205,8 @@ void Tensor::copy_to(void* dst) const {
   cpu::copy_elements(static_cast<std::byte*>(dst), contiguous_strides(shape_), *this);
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.repr(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  return os << t.repr();
+}
 
 }  // namespace kcore

@@ -75,7 +75,7 @@ class StridedLoop {
   void run_range(std::int64_t begin, std::int64_t end, Kernel& kernel) const {
     const std::size_t nd = shape_.size();
     const std::int64_t inner = shape_[nd - 1];
-    std::vector<std::int64_t> index(nd, 0);
+    SmallVector<std::int64_t, 6> index(nd, 0);
     std::int64_t rest = begin;
     for (std::size_t d = nd; d-- > 0;) {
       index[d] = rest % shape_[d];
@@ -104,8 +104,8 @@ class StridedLoop {
   }
 
   std::array<std::byte*, N> bases_;
-  std::vector<std::int64_t> shape_;
-  std::vector<std::array<std::int64_t, N>> strides_;
+  SmallVector<std::int64_t, 6> shape_;
+  SmallVector<std::array<std::int64_t, N>, 6> strides_;
   std::int64_t total_ = 0;
 };
 

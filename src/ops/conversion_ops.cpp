@@ -44,7 +44,7 @@ Tensor convert_to_tensor(const Nested& value, std::optional<DType> dtype) {
   if (!value.is_list()) {
     const Tensor& t = value.leaf();
     if (dtype) return cast(t, *dtype);
-    if (t.weak()) return cpu::cast_kernel(t, promote(std::vector<DTypeArg>{{t.dtype(), true}}).dtype).with_weak(false);
+    if (t.weak()) return cpu::cast_kernel(t, promote({{t.dtype(), true}}).dtype).with_weak(false);
     return t;
   }
   std::vector<const Tensor*> leaves;

@@ -39,7 +39,7 @@ Tensor arange(const Tensor& start, const Tensor& stop, const Tensor& step,
     }
   }
   const DType d = dtype ? *dtype
-                        : promote(std::vector<DTypeArg>{{start.dtype(), start.weak()},
+                        : promote({{start.dtype(), start.weak()},
                                                         {stop.dtype(), stop.weak()},
                                                         {step.dtype(), step.weak()}},
                                   "arange")

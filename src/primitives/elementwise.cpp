@@ -1,5 +1,6 @@
 #include "primitives/elementwise.h"
 
+#include <array>
 #include <cmath>
 #include <complex>
 #include <cstring>
@@ -35,39 +36,63 @@ REGISTER_PRIMITIVE("where", "Where");
 
 std::string_view op_name(UnaryOp op) {
   switch (op) {
-    case UnaryOp::Negative: return "negative";
-    case UnaryOp::Abs: return "abs";
-    case UnaryOp::Exp: return "exp";
-    case UnaryOp::Log: return "log";
-    case UnaryOp::Sqrt: return "sqrt";
-    case UnaryOp::LogicalNot: return "logical_not";
+    case UnaryOp::Negative:
+      return "negative";
+    case UnaryOp::Abs:
+      return "abs";
+    case UnaryOp::Exp:
+      return "exp";
+    case UnaryOp::Log:
+      return "log";
+    case UnaryOp::Sqrt:
+      return "sqrt";
+    case UnaryOp::LogicalNot:
+      return "logical_not";
   }
   return "unary";
 }
 
 std::string_view op_name(BinaryOp op) {
   switch (op) {
-    case BinaryOp::Add: return "add";
-    case BinaryOp::Subtract: return "subtract";
-    case BinaryOp::Multiply: return "multiply";
-    case BinaryOp::Divide: return "divide";
-    case BinaryOp::Equal: return "equal";
-    case BinaryOp::NotEqual: return "not_equal";
-    case BinaryOp::Less: return "less";
-    case BinaryOp::LessEqual: return "less_equal";
-    case BinaryOp::Greater: return "greater";
-    case BinaryOp::GreaterEqual: return "greater_equal";
-    case BinaryOp::LogicalAnd: return "logical_and";
-    case BinaryOp::LogicalOr: return "logical_or";
+    case BinaryOp::Add:
+      return "add";
+    case BinaryOp::Subtract:
+      return "subtract";
+    case BinaryOp::Multiply:
+      return "multiply";
+    case BinaryOp::Divide:
+      return "divide";
+    case BinaryOp::Equal:
+      return "equal";
+    case BinaryOp::NotEqual:
+      return "not_equal";
+    case BinaryOp::Less:
+      return "less";
+    case BinaryOp::LessEqual:
+      return "less_equal";
+    case BinaryOp::Greater:
+      return "greater";
+    case BinaryOp::GreaterEqual:
+      return "greater_equal";
+    case BinaryOp::LogicalAnd:
+      return "logical_and";
+    case BinaryOp::LogicalOr:
+      return "logical_or";
   }
   return "binary";
 }
 
 namespace {
 
-bool is_comparison(BinaryOp op) { return op >= BinaryOp::Equal && op <= BinaryOp::GreaterEqual; }
-bool is_ordering(BinaryOp op) { return op >= BinaryOp::Less && op <= BinaryOp::GreaterEqual; }
-bool is_logical(BinaryOp op) { return op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr; }
+bool is_comparison(BinaryOp op) {
+  return op >= BinaryOp::Equal && op <= BinaryOp::GreaterEqual;
+}
+bool is_ordering(BinaryOp op) {
+  return op >= BinaryOp::Less && op <= BinaryOp::GreaterEqual;
+}
+bool is_logical(BinaryOp op) {
+  return op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr;
+}
 
 // Integer arithmetic wraps: carry it out on an unsigned type at least as wide as T and as
 // unsigned int (narrower unsigned types would promote to int, where products overflow).
@@ -83,16 +108,23 @@ T apply_binary(BinaryOp op, T a, T b) {
     return op == BinaryOp::Add ? (a || b) : (a && b);
   } else if constexpr (std::is_integral_v<T>) {
     switch (op) {
-      case BinaryOp::Add: return wrapping(a, b, [](auto x, auto y) { return x + y; });
-      case BinaryOp::Subtract: return wrapping(a, b, [](auto x, auto y) { return x - y; });
-      default: return wrapping(a, b, [](auto x, auto y) { return x * y; });
+      case BinaryOp::Add:
+        return wrapping(a, b, [](auto x, auto y) { return x + y; });
+      case BinaryOp::Subtract:
+        return wrapping(a, b, [](auto x, auto y) { return x - y; });
+      default:
+        return wrapping(a, b, [](auto x, auto y) { return x * y; });
     }
   } else {
     switch (op) {
-      case BinaryOp::Add: return a + b;
-      case BinaryOp::Subtract: return a - b;
-      case BinaryOp::Multiply: return a * b;
-      default: return a / b;
+      case BinaryOp::Add:
+        return a + b;
+      case BinaryOp::Subtract:
+        return a - b;
+      case BinaryOp::Multiply:
+        return a * b;
+      default:
+        return a / b;
     }
   }
 }
@@ -103,12 +135,18 @@ bool apply_comparison(BinaryOp op, T a, T b) {
     return op == BinaryOp::Equal ? a == b : a != b;
   } else {
     switch (op) {
-      case BinaryOp::Equal: return a == b;
-      case BinaryOp::NotEqual: return a != b;
-      case BinaryOp::Less: return a < b;
-      case BinaryOp::LessEqual: return a <= b;
-      case BinaryOp::Greater: return a > b;
-      default: return a >= b;
+      case BinaryOp::Equal:
+        return a == b;
+      case BinaryOp::NotEqual:
+        return a != b;
+      case BinaryOp::Less:
+        return a < b;
+      case BinaryOp::LessEqual:
+        return a <= b;
+      case BinaryOp::Greater:
+        return a > b;
+      default:
+        return a >= b;
     }
   }
 }
@@ -122,10 +160,14 @@ auto apply_unary(UnaryOp op, T x) {
     return flip ? static_cast<T>(U(0) - static_cast<U>(x)) : x;
   } else {
     switch (op) {
-      case UnaryOp::Negative: return T(-x);
-      case UnaryOp::Exp: return T(std::exp(x));
-      case UnaryOp::Log: return T(std::log(x));
-      case UnaryOp::Sqrt: return T(std::sqrt(x));
+      case UnaryOp::Negative:
+        return T(-x);
+      case UnaryOp::Exp:
+        return T(std::exp(x));
+      case UnaryOp::Log:
+        return T(std::log(x));
+      case UnaryOp::Sqrt:
+        return T(std::sqrt(x));
       default: {
         if constexpr (cpu::is_complex_v<T>) {
           return T(std::abs(x));
@@ -150,12 +192,13 @@ std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
   const DType d = x.dtype();
   if (op_ == UnaryOp::LogicalNot) return {{x.shape(), DType::Bool, false}};
   reject_float8(inputs, name());
-  const Promoted p = promote(std::vector<DTypeArg>{{d, x.weak()}}, name());
+  const Promoted p = promote({{d, x.weak()}}, name());
   switch (op_) {
     case UnaryOp::Negative:
       if (is_bool(d)) {
-        throw TypeError("negative: received a bool tensor; expected a numeric dtype "
-                        "(use logical_not for bool)");
+        throw TypeError(
+            "negative: received a bool tensor; expected a numeric dtype "
+            "(use logical_not for bool)");
       }
       return {{x.shape(), p.dtype, p.weak}};
     case UnaryOp::Abs:
@@ -199,9 +242,8 @@ std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
         cpu::map_unary<T, T>(out, x, [op](T v) { return apply_unary(op, v); });
       }
     } else {
-      cpu::map_unary<T, T>(out, x, [op](T v) {
-        return cpu::from_compute<T>(apply_unary(op, cpu::to_compute(v)));
-      });
+      cpu::map_unary<T, T>(
+          out, x, [op](T v) { return cpu::from_compute<T>(apply_unary(op, cpu::to_compute(v))); });
     }
   });
   return {out};
@@ -213,10 +255,11 @@ Differentiability Unary::differentiability() const {
 }
 
 Promoted Binary::operand_dtype(std::span<const Tensor> inputs) const {
-  std::vector<DTypeArg> args = {{inputs[0].dtype(), inputs[0].weak()},
-                                {inputs[1].dtype(), inputs[1].weak()}};
-  if (op_ == BinaryOp::Divide) args.push_back({DType::Float32, true});
-  return promote(args, name());
+  // Division promotes with a weak float: integers divide in float32.
+  const std::array<DTypeArg, 3> args = {DTypeArg{inputs[0].dtype(), inputs[0].weak()},
+                                        DTypeArg{inputs[1].dtype(), inputs[1].weak()},
+                                        DTypeArg{DType::Float32, true}};
+  return promote(std::span<const DTypeArg>(args.data(), op_ == BinaryOp::Divide ? 3 : 2), name());
 }
 
 std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
@@ -233,8 +276,9 @@ std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
     return {{shape, DType::Bool, false}};
   }
   if (op_ == BinaryOp::Subtract && is_bool(p.dtype)) {
-    throw TypeError("subtract: received two bool tensors; expected a numeric dtype "
-                    "(use logical_xor or not_equal for bool)");
+    throw TypeError(
+        "subtract: received two bool tensors; expected a numeric dtype "
+        "(use logical_xor or not_equal for bool)");
   }
   const bool both_weak = inputs[0].weak() && inputs[1].weak();
   return {{shape, p.dtype, p.weak && both_weak}};
@@ -283,9 +327,8 @@ Differentiability Binary::differentiability() const {
 std::vector<TensorSpec> Where::infer(std::span<const Tensor> inputs) const {
   const Shape s1 = broadcast_shapes(inputs[0].shape(), inputs[1].shape(), "where");
   const Shape shape = broadcast_shapes(s1, inputs[2].shape(), "where");
-  const Promoted p = promote(std::vector<DTypeArg>{{inputs[1].dtype(), inputs[1].weak()},
-                                                   {inputs[2].dtype(), inputs[2].weak()}},
-                             "where");
+  const Promoted p = promote(
+      {{inputs[1].dtype(), inputs[1].weak()}, {inputs[2].dtype(), inputs[2].weak()}}, "where");
   return {{shape, p.dtype, p.weak && inputs[1].weak() && inputs[2].weak()}};
 }
 

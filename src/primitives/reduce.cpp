@@ -160,7 +160,7 @@ std::string_view Reduce::name() const {
 
 std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
-  const DType d = promote(std::vector<DTypeArg>{{x.dtype(), false}}, name()).dtype;
+  const DType d = promote({{x.dtype(), false}}, name()).dtype;
   Shape shape;
   std::int64_t reduced = 1;
   for (std::int64_t i = 0; i < x.ndim(); ++i) {
