@@ -146,14 +146,18 @@ Tensor to_tensor(nb::handle x, std::string_view op) {
   if (nb::isinstance<Tensor>(x)) return *nb::inst_ptr<Tensor>(x);
   PyObject* p = x.ptr();
   if (PyBool_Check(p)) return Tensor(p == Py_True);
+  if (PyLong_CheckExact(p)) return from_python_int(x, op);
+  if (PyFloat_CheckExact(p)) return Tensor(PyFloat_AS_DOUBLE(p));
+  if (PyList_Check(p) || PyTuple_Check(p)) return convert_to_tensor(to_nested(x, op, 0));
+  // NumPy arrays and NumPy scalars (np.float64 and np.complex128 subclass Python's float and
+  // complex, but carry a dtype and are strong, as in JAX).
+  if (nb::hasattr(x, "__array_interface__") && nb::hasattr(x, "dtype")) return from_numpy(x, op);
   if (PyLong_Check(p)) return from_python_int(x, op);
-  if (PyFloat_Check(p)) return Tensor(PyFloat_AS_DOUBLE(p));
+  if (PyFloat_Check(p)) return Tensor(PyFloat_AsDouble(p));
   if (PyComplex_Check(p)) {
     const std::complex<double> c(PyComplex_RealAsDouble(p), PyComplex_ImagAsDouble(p));
     return convert_to_tensor(&c, {}, DType::Complex128);
   }
-  if (PyList_Check(p) || PyTuple_Check(p)) return convert_to_tensor(to_nested(x, op, 0));
-  if (nb::hasattr(x, "__array_interface__") && nb::hasattr(x, "dtype")) return from_numpy(x, op);
   if (nb::hasattr(x, "__array__")) return from_numpy(numpy().attr("asarray")(x), op);
   if (nb::hasattr(x, "__dlpack__")) return from_numpy(numpy().attr("from_dlpack")(x), op);
   if (nb::isinstance<SparseTensor>(x)) return nb::inst_ptr<SparseTensor>(x)->to_dense();
@@ -162,7 +166,12 @@ Tensor to_tensor(nb::handle x, std::string_view op) {
 }
 
 Tensor to_strong_tensor(nb::handle x, std::optional<DType> dtype, std::string_view op) {
-  return convert_to_tensor(to_tensor(x, op), dtype);
+  return convert_to_tensor(to_nested_value(x, op), dtype);
+}
+
+Nested to_nested_value(nb::handle x, std::string_view op) {
+  if (PyList_Check(x.ptr()) || PyTuple_Check(x.ptr())) return to_nested(x, op, 0);
+  return Nested(to_tensor(x, op));
 }
 
 std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::string_view what) {

@@ -23,7 +23,13 @@ std::optional<DType> to_optional_dtype(nb::handle dtype);
 Tensor to_tensor(nb::handle x, std::string_view op);
 
 // convert_to_tensor's rules: as to_tensor, then weak scalars resolved and `dtype` applied.
+// Nested lists are converted straight to `dtype` when it is given (each element converted
+// once, as np.array(x, dtype) does), not promoted first and then cast.
 Tensor to_strong_tensor(nb::handle x, std::optional<DType> dtype, std::string_view op);
+
+// A nested list/tuple as a Nested value (leaves converted by to_tensor); anything else as one
+// leaf.
+Nested to_nested_value(nb::handle x, std::string_view op);
 
 // An int or a sequence of ints.
 std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::string_view what);

@@ -18,6 +18,19 @@ Shape to_shape(nb::handle shape, std::string_view op) {
   return to_int_list(shape, op, "shape");
 }
 
+// The shape of a new tensor: every dimension >= 0 (checked here so that the error names the
+// op the user called).
+Shape to_new_shape(nb::handle shape, std::string_view op) {
+  Shape s = to_int_list(shape, op, "shape");
+  for (auto d : s) {
+    if (d < 0) {
+      throw ValueError(std::string(op) + ": received shape " + format_shape(s) +
+                       "; expected non-negative dimensions");
+    }
+  }
+  return s;
+}
+
 nb::object shape_of(nb::handle x) {
   Shape s;
   if (nb::isinstance<SparseTensor>(x)) {
@@ -69,7 +82,7 @@ nb::object py_cast(nb::handle x, nb::handle dtype) {
     if (t.dtype() == d && !t.weak()) return nb::borrow(x);
     return nb::cast(cast(t, d));
   }
-  return nb::cast(cast(to_tensor(x, "cast"), d));
+  return nb::cast(to_strong_tensor(x, d, "cast"));
 }
 
 template <Binary F>
@@ -126,11 +139,11 @@ void bind_ops(nb::module_& m) {
   m.def(
       "is_tensor",
       [](nb::handle x) { return nb::isinstance<Tensor>(x) || nb::isinstance<SparseTensor>(x); },
-      "x"_a, "True for kcore Tensor and SparseTensor, False for anything else.");
+      "x"_a.none(), "True for kcore Tensor and SparseTensor, False for anything else.");
   m.def("shape", &shape_of, "x"_a,
         "The shape as a tuple of ints (a SparseTensor's dense shape; other inputs are "
         "converted first).");
-  m.def("cast", &py_cast, "x"_a, "dtype"_a,
+  m.def("cast", &py_cast, "x"_a, "dtype"_a.none(),
         "Casts x to dtype: float -> int truncates and saturates (NaN -> 0), int -> int wraps, "
         "-> bool is x != 0, float narrowing rounds to nearest even. The same dtype returns x.");
 
@@ -138,23 +151,34 @@ void bind_ops(nb::module_& m) {
   m.def(
       "zeros",
       [](nb::handle shape, nb::handle dtype) {
-        return zeros(to_shape(shape, "zeros"), to_dtype(dtype));
+        return zeros(to_new_shape(shape, "zeros"), to_dtype(dtype));
       },
       "shape"_a, "dtype"_a = nb::none(), "A tensor of zeros (float32 unless dtype is given).");
   m.def(
       "ones",
       [](nb::handle shape, nb::handle dtype) {
-        return ones(to_shape(shape, "ones"), to_dtype(dtype));
+        return ones(to_new_shape(shape, "ones"), to_dtype(dtype));
       },
       "shape"_a, "dtype"_a = nb::none(), "A tensor of ones (float32 unless dtype is given).");
   m.def(
       "full",
       [](nb::handle shape, nb::handle fill_value, nb::handle dtype) {
-        return full(to_shape(shape, "full"), to_tensor(fill_value, "full"),
-                    to_optional_dtype(dtype));
+        // Keras' full (JAX, TensorFlow and NumPy backends): dtype=None means floatx, whatever
+        // the fill value's type; a non-scalar fill value is broadcast to the shape.
+        const Shape s = to_new_shape(shape, "full");
+        const DType d = to_dtype(dtype);
+        const Tensor fill = to_strong_tensor(fill_value, d, "full");
+        if (fill.ndim() == 0) return full(s, fill, d);
+        try {
+          return ascontiguous(broadcast_to(fill, s));
+        } catch (const ValueError&) {
+          throw ValueError("full: received fill_value of shape " + format_shape(fill.shape()) +
+                           ", which does not broadcast to shape " + format_shape(s));
+        }
       },
       "shape"_a, "fill_value"_a, "dtype"_a = nb::none(),
-      "A tensor of shape filled with fill_value (its dtype unless dtype is given).");
+      "A tensor of shape filled with fill_value, of dtype (float32 when dtype is None, as in "
+      "Keras).");
   m.def(
       "arange",
       [](nb::handle start, nb::handle stop, nb::handle step, nb::handle dtype) {
@@ -170,7 +194,7 @@ void bind_ops(nb::module_& m) {
   m.def(
       "array",
       [](nb::handle x, nb::handle dtype) {
-        return array(Nested(to_tensor(x, "array")), to_optional_dtype(dtype));
+        return array(to_nested_value(x, "array"), to_optional_dtype(dtype));
       },
       "x"_a, "dtype"_a = nb::none(), "A new tensor holding a copy of x.");
 
