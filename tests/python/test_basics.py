@@ -27,8 +27,32 @@ def _eps(dtype):
     return float(ml_dtypes.finfo(np_dtype(dtype)).eps)
 
 
-def _tensor(a):
-    return kcore.convert_to_tensor(a)
+def _tiny(dtype):
+    """Two units in the last place at the bottom of the subnormal range of dtype (or of its real
+    part): results there may differ from NumPy's by one subnormal step."""
+    part = {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+    return 2 * float(ml_dtypes.finfo(np_dtype(part)).smallest_subnormal)
+
+
+def _tensor(a, layout="contiguous"):
+    """A kcore tensor with a's values, laid out as asked: contiguous, or a strided, reversed or
+    transposed view of a kcore tensor (so kernels see non-contiguous inputs)."""
+    a = np.asarray(a)
+    if a.ndim == 0 or layout == "contiguous":
+        return kcore.convert_to_tensor(a)
+    if layout == "strided":
+        wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1] + 1,), a.dtype)
+        wide[..., 1::2] = a
+        t = kcore.convert_to_tensor(wide)[..., 1::2]
+    elif layout == "reversed":
+        t = kcore.convert_to_tensor(np.ascontiguousarray(a[::-1]))[::-1]
+    else:
+        t = kcore.transpose(kcore.convert_to_tensor(np.ascontiguousarray(a.T)))
+    assert t.shape == a.shape
+    return t
+
+
+layouts = st.sampled_from(["contiguous", "strided", "reversed", "transposed"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,19 +113,23 @@ def _assert_complex_muldiv(got, expected, rd, rtol, inputs, msg=""):
         assert not bad.any(), f"{msg}: {g[finite][bad]} vs {expected[finite][bad]}"
 
 
-def _check_binary(op, a, b):
+def _check_binary(op, a, b, layouts=("contiguous", "contiguous")):
     fn = getattr(kcore, op)
+
+    def mk(x):  # a or b, each in its layout
+        return _tensor(x, layouts[0] if x is a else layouts[1])
+
     if op == "subtract" and a.dtype == bool and b.dtype == bool:
         with pytest.raises(TypeError, match="^subtract"):
-            fn(_tensor(a), _tensor(b))
+            fn(mk(a), mk(b))
         return
     if op in ("less", "less_equal", "greater", "greater_equal") and (
             kind(a.dtype) == "c" or kind(b.dtype) == "c"):
         with pytest.raises(TypeError, match=f"^{op}"):
-            fn(_tensor(a), _tensor(b))
+            fn(mk(a), mk(b))
         return
     expected, rd, rtol = _binary_expected(op, a, b)
-    got = fn(_tensor(a), _tensor(b))
+    got = fn(mk(a), mk(b))
     msg = f"{op}({a.dtype}{a.shape}, {b.dtype}{b.shape})"
     if kind(rd) == "c" and op in ("multiply", "divide"):
         _assert_complex_muldiv(got, expected, rd, rtol, (a, b), msg)
@@ -111,13 +139,13 @@ def _check_binary(op, a, b):
 
 @pytest.mark.parametrize("op", list(BINARY))
 @pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
-@given(shapes=broadcastable_shapes(), seed=seeds)
-def test_binary_same_dtype_vs_numpy(op, dtype, shapes, seed):
+@given(shapes=broadcastable_shapes(), seed=seeds, layout1=layouts, layout2=layouts)
+def test_binary_same_dtype_vs_numpy(op, dtype, shapes, seed, layout1, layout2):
     rng = np.random.default_rng(seed)
     s1, s2 = shapes.input_shapes
     a = _binary_values(rng, s1, dtype, op)
     b = _binary_values(rng, s2, dtype, op)
-    _check_binary(op, a, b)
+    _check_binary(op, a, b, (layout1, layout2))
 
 
 @pytest.mark.parametrize("da,db", list(itertools.product(NUMERIC_DTYPES, NUMERIC_DTYPES)))
@@ -264,8 +292,8 @@ UNARY = ["negative", "abs", "absolute", "exp", "log", "sqrt", "logical_not"]
 
 @pytest.mark.parametrize("op", UNARY)
 @pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
-@given(shape=shapes, seed=seeds)
-def test_unary_vs_numpy(op, dtype, shape, seed):
+@given(shape=shapes, seed=seeds, layout=layouts)
+def test_unary_vs_numpy(op, dtype, shape, seed, layout):
     rng = np.random.default_rng(seed)
     a = random_values(rng, shape, dtype, special=kind(dtype) != "c",
                       scale="small" if kind(dtype) == "c" else "mixed")
@@ -275,8 +303,8 @@ def test_unary_vs_numpy(op, dtype, shape, seed):
             fn(_tensor(a))
         return
     expected, out_d, rtol = _unary_expected(op, a)
-    assert_tensor(fn(_tensor(a)), expected, out_d, rtol=rtol, atol=1e-300 if rtol else 0.0,
-                  msg=f"{op}({dtype})")
+    assert_tensor(fn(_tensor(a, layout)), expected, out_d, rtol=rtol,
+                  atol=_tiny(out_d) if rtol else 0.0, msg=f"{op}({dtype}, {layout})")
 
 
 def test_integer_negative_and_abs_wrap():
@@ -371,13 +399,13 @@ def shape_and_axis(draw):
 
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min"])
 @pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
-@given(case=shape_and_axis(), seed=seeds)
-def test_reductions_vs_numpy(op, dtype, case, seed):
+@given(case=shape_and_axis(), seed=seeds, layout=layouts)
+def test_reductions_vs_numpy(op, dtype, case, seed, layout):
     shape, axis, keepdims = case
     rng = np.random.default_rng(seed)
     a = random_values(rng, shape, dtype)
     fn = getattr(kcore, op)
-    t = _tensor(a)
+    t = _tensor(a, layout)
     if op in ("max", "min") and kind(dtype) == "c":
         with pytest.raises(TypeError, match=f"^{op}"):
             fn(t, axis=axis, keepdims=keepdims)
@@ -493,6 +521,95 @@ def test_reduction_axis_errors(op):
         fn(x, axis=1.5)
     with pytest.raises(ValueError):
         fn(kcore.ones(()), axis=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Large tensors: vectorised loops, their tails, and the split across threads
+
+
+@pytest.fixture
+def two_threads():
+    before = kcore.num_threads()
+    kcore.set_num_threads(2)
+    yield
+    kcore.set_num_threads(before)
+
+
+LARGE_SHAPES = [((100_003,), (100_003,)), ((517, 301), (301,)), ((517, 1), (1, 301)),
+                ((3, 1, 40_000), (5, 1))]
+
+
+@pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
+def test_large_binary_and_unary_vs_numpy(dtype, rng, two_threads):
+    for s1, s2 in LARGE_SHAPES:
+        for op in ("add", "multiply", "less", "equal", "divide", "logical_or"):
+            a = _binary_values(rng, s1, dtype, op)
+            b = _binary_values(rng, s2, dtype, op)
+            _check_binary(op, a, b)
+            _check_binary(op, a[..., ::-1], b, ("strided", "reversed"))
+        a = random_values(rng, s1, dtype, special=kind(dtype) != "c", scale="small")
+        for op in ("negative", "abs", "sqrt", "exp"):
+            if op == "negative" and dtype == "bool":
+                continue
+            expected, out_d, rtol = _unary_expected(op, a)
+            assert_tensor(getattr(kcore, op)(_tensor(a, "transposed")), expected, out_d,
+                          rtol=rtol, atol=_tiny(out_d) if rtol else 0.0, msg=f"{op}({dtype}{s1})")
+
+
+@pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
+def test_large_reductions_and_casts_vs_numpy(dtype, rng, two_threads):
+    a = random_values(rng, (1031, 257), dtype, special=False,
+                      scale="small" if kind(dtype) in "fc" else "mixed")
+    for layout in ("contiguous", "transposed"):
+        t = _tensor(a, layout)
+        for op in ("sum", "mean", "max", "min"):
+            if op in ("max", "min") and kind(dtype) == "c":
+                continue
+            for axis in (None, 0, 1, -1):
+                expected, out_d, rtol = _reduction_expected(op, a, axis, False)
+                got = getattr(kcore, op)(t, axis=axis)
+                if rtol is None:
+                    part = {"complex64": "float32", "complex128": "float64"}.get(out_d, out_d)
+                    mag = (np.mean if op == "mean" else np.sum)(
+                        np.abs(a.astype(np.complex128)), axis=axis)
+                    atol = 4 * _eps(part) * float(np.max(mag)) + 1e-300
+                    assert_tensor(got, expected, out_d, rtol=2 * _eps(part), atol=atol,
+                                  msg=f"{op}({dtype}, axis={axis}, {layout})")
+                else:
+                    assert_tensor(got, expected, out_d, msg=f"{op}({dtype}, axis={axis})",
+                                  check_zero_sign=False)
+        for dst in ALL_DTYPES:
+            assert_tensor(kcore.cast(t, dst), np_cast(a, dst), dst, msg=f"cast {dtype} -> {dst}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "float64", "int32",
+                                   "complex64"])
+def test_results_do_not_depend_on_the_thread_count(dtype, rng):
+    a = random_values(rng, (2003, 509), dtype, special=False, scale="small")
+    b = random_values(rng, (509,), dtype, special=False, scale="small")
+    before = kcore.num_threads()
+    results = []
+    try:
+        for n in (1, 2, 3):
+            kcore.set_num_threads(n)
+            assert kcore.num_threads() == n
+            x, y = _tensor(a), _tensor(b)
+            outs = [kcore.sum(x), kcore.mean(x, axis=0), kcore.sum(x, axis=1), x * y + y,
+                    kcore.exp(kcore.cast(x, "float32") / 100)]
+            results.append([kcore.convert_to_numpy(o) for o in outs])
+    finally:
+        kcore.set_num_threads(before)
+    for other in results[1:]:
+        for r0, r in zip(results[0], other):
+            assert r0.dtype == r.dtype and r0.tobytes() == r.tobytes()
+
+
+def test_set_num_threads_validates():
+    before = kcore.num_threads()
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="^set_num_threads"):
+            kcore.set_num_threads(bad)
+    assert kcore.num_threads() == before
 
 
 # ---------------------------------------------------------------------------------------------
