@@ -3,6 +3,9 @@
 #include <iostream>
 #include <string>
 
+#include "kcore/autodiff.h"
+#include "kcore/batching.h"
+#include "kcore/control_flow.h"
 #include "kcore/kcore.h"
 
 namespace {
@@ -49,6 +52,50 @@ int main() {
   const SparseTensor sp(convert_to_tensor({{0, 1}, {1, 2}}), convert_to_tensor({1.0, 2.0}), {2, 3});
   std::cout << "is_tensor(SparseTensor) = " << is_tensor(sp) << "\n";
   show("SparseTensor densified", sp.to_dense());
+
+  heading("stop_gradient, grad and vectorized_map");
+  std::cout << ">>> var = keras.ops.stop_gradient(convert_to_tensor([1., 2., 3.]))\n";
+  const Tensor var = convert_to_tensor({1., 2., 3.}, DType::Float32);
+  show("stop_gradient(var)", stop_gradient(var));
+  auto f = [](const Tensor& v) { return sum(v * stop_gradient(v) + exp(v)); };
+  show("grad(sum(v * stop_gradient(v) + exp(v)))(var)   (= var + exp(var))", grad(f)(var));
+  const Tensor rows = reshape(cast(arange(6), DType::Float32), {3, 2});
+  show("rows", rows);
+  show("vectorized_map(lambda r: sum(r * r), rows)",
+       vectorized_map([](const Tensor& r) { return sum(r * r); }, rows));
+
+  heading("while_loop, fori_loop, cond");
+  std::cout << ">>> keras.ops.while_loop(lambda i: i < 10, lambda i: i + 1, 0)\n";
+  show("result", while_loop([](const Tree& i) { return i.leaf() < 10; },
+                            [](const Tree& i) { return Tree(i.leaf() + 1); }, Tree(0))
+                     .leaf());
+  std::cout
+      << ">>> keras.ops.while_loop(lambda x, y: x < 10, lambda x, y: (x + 1, y + 1), (0, 1))\n";
+  const Tree xy = while_loop([](const Tree& v) { return v[0].leaf() < 10; },
+                             [](const Tree& v) {
+                               return Tree::tuple({Tree(v[0].leaf() + 1), Tree(v[1].leaf() + 1)});
+                             },
+                             Tree::tuple({Tree(0), Tree(1)}));
+  std::cout << xy[0].leaf() << ", " << xy[1].leaf() << "\n";
+  std::cout << ">>> keras.ops.fori_loop(0, 10, lambda i, x: x + i, 0)\n";
+  show("result",
+       fori_loop(
+           0, 10, [](const Tensor& i, const Tree& x) { return Tree(x.leaf() + i); }, Tree(0))
+           .leaf());
+  show("cond(2 > 1, lambda: 10, lambda: 20)",
+       cond(
+           Tensor(2) > 1, [] { return Tree(10); }, [] { return Tree(20); })
+           .leaf());
+  const Tensor targets = convert_to_tensor({1.0, 5.0, 20.0});
+  show("Newton's square root per element, a while_loop inside vectorized_map",
+       vectorized_map(
+           [](const Tensor& a) {
+             return while_loop([&](const Tree& y) { return abs(y.leaf() * y.leaf() - a) > 1e-4; },
+                               [&](const Tree& y) { return Tree((y.leaf() + a / y.leaf()) / 2.0); },
+                               Tree(a))
+                 .leaf();
+           },
+           targets));
 
   heading("basics around them");
   const Tensor a = arange(6);
