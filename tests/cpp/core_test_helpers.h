@@ -113,6 +113,18 @@ std::string show(T v) {
   return os.str();
 }
 
+// The value v (a small integer, exact in every dtype) as a T.
+template <class T>
+T of(double v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v != 0;
+  } else if constexpr (is_complex_v<T> || is_narrow_v<T>) {
+    return T(v);
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
 // A value of T drawn from `rng`: integers over their whole range (so that arithmetic wraps),
 // floats mostly in [-8, 8] with an occasional zero, and complex numbers from two such floats.
 template <class T>
