@@ -55,7 +55,12 @@ Tensor convert_to_tensor(const Nested& value, std::optional<DType> dtype) {
   } else if (!leaves.empty()) {
     std::vector<DTypeArg> args;
     args.reserve(leaves.size());
-    for (const Tensor* t : leaves) args.push_back({t->dtype(), t->weak()});
+    for (const Tensor* t : leaves) {
+      // An int that needs 64 bits keeps them whatever it is listed with (as a weak int beside
+      // a bool it would resolve to int32 and wrap).
+      const bool wide = t->dtype() == DType::Int64 || t->dtype() == DType::UInt64;
+      args.push_back({t->dtype(), t->weak() && !wide});
+    }
     out_dtype = promote(args, "convert_to_tensor").dtype;
   }
   Tensor out = Tensor::empty(shape, out_dtype);
