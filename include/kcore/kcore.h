@@ -8,5 +8,6 @@
 #include "kcore/ops.h"
 #include "kcore/parallel.h"
 #include "kcore/primitive.h"
+#include "kcore/selection_ops.h"
 #include "kcore/sparse.h"
 #include "kcore/tensor.h"

@@ -1,0 +1,432 @@
+#include "primitives/segment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "cpu/convert.h"
+#include "cpu/copy.h"
+#include "cpu/dispatch.h"
+#include "cpu/parallel.h"
+#include "kcore/parallel.h"
+
+namespace kcore {
+
+REGISTER_PRIMITIVE("segment_sum", "SegmentReduce");
+REGISTER_PRIMITIVE("segment_max", "SegmentReduce");
+REGISTER_PRIMITIVE("segment_gather", "SegmentGather");
+
+namespace {
+
+// How one segment op folds values of T: the accumulator type A, its identity, and the step.
+// Sums: integers wrap in T (the same as wrapping in any wider type), bool is logical or, floats
+// accumulate in double (complex in complex<double>) and round once. Max: floats compare in
+// float (narrow types) or their own type; NaN wins (the first one), +0.0 beats -0.0, so the
+// result does not depend on the order of the values, only on the set.
+template <class T, SegmentOp kOp>
+struct Fold {
+  static constexpr bool kSum = kOp == SegmentOp::Sum;
+  using A =
+      std::conditional_t<std::is_same_v<T, bool> || std::is_integral_v<T>, T,
+                         std::conditional_t<cpu::is_complex_v<T>, std::complex<double>,
+                                            std::conditional_t<kSum, double, cpu::compute_t<T>>>>;
+  // Folding in a different order gives the same bits (every op but floating sums).
+  static constexpr bool kOrderFree = !kSum || std::is_integral_v<T>;
+
+  static A identity() {
+    if constexpr (kSum || std::is_same_v<T, bool>) {
+      return A{};
+    } else if constexpr (std::is_integral_v<T>) {
+      return std::numeric_limits<T>::lowest();
+    } else {
+      return -std::numeric_limits<A>::infinity();
+    }
+  }
+
+  static A load(T v) {
+    if constexpr (cpu::is_complex_v<T>) {
+      return A(v.real(), v.imag());
+    } else if constexpr (cpu::is_narrow_float_v<T>) {
+      return static_cast<float>(v);
+    } else {
+      return static_cast<A>(v);
+    }
+  }
+
+  static A combine(A a, A v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return a || v;
+    } else if constexpr (kSum && std::is_integral_v<T>) {
+      using U = std::make_unsigned_t<T>;
+      return static_cast<T>(static_cast<U>(a) + static_cast<U>(v));
+    } else if constexpr (kSum) {
+      return a + v;
+    } else if constexpr (std::is_integral_v<T>) {
+      return v > a ? v : a;
+    } else {
+      const bool take = (v != v && a == a) || v > a || (v == a && std::signbit(a));
+      return take ? v : a;
+    }
+  }
+
+  static T store(A a) {
+    if constexpr (std::is_same_v<A, T>) {
+      return a;
+    } else {
+      return cpu::convert_value<T>(a);
+    }
+  }
+};
+
+Tensor contiguous_values(const Tensor& x) {
+  if (x.is_contiguous()) return x;
+  Tensor c = Tensor::empty(x.shape(), x.dtype());
+  cpu::copy_elements(c.mutable_bytes(), c.strides(), x);
+  return c;
+}
+
+// The ids as int32 or int64, contiguous: int32/int64 tensors as they are, other integer types
+// converted to int64 (a uint64 beyond int64 becomes negative: out of range either way).
+struct CanonicalIds {
+  std::optional<Tensor> held;
+  std::vector<std::int64_t> converted;
+
+  explicit CanonicalIds(const Tensor& ids) {
+    if ((ids.dtype() == DType::Int32 || ids.dtype() == DType::Int64) && ids.is_contiguous()) {
+      held = ids;
+      return;
+    }
+    const Tensor c = contiguous_values(ids);
+    converted.resize(static_cast<std::size_t>(c.size()));
+    cpu::dispatch(c.dtype(), [&]<class I>() {
+      if constexpr (std::is_integral_v<I> && !std::is_same_v<I, bool>) {
+        const I* p = c.data<I>();
+        for (std::size_t i = 0; i < converted.size(); ++i) {
+          converted[i] = static_cast<std::int64_t>(p[i]);
+        }
+      }
+    });
+  }
+
+  template <class F>
+  void visit(F&& f) const {
+    if (!held) {
+      f(static_cast<const std::int64_t*>(converted.data()));
+    } else if (held->dtype() == DType::Int32) {
+      f(held->data<std::int32_t>());
+    } else {
+      f(held->data<std::int64_t>());
+    }
+  }
+};
+
+// Below this many elements of work, one thread.
+constexpr std::int64_t kGrain = 1 << 15;
+
+template <class T, SegmentOp kOp, class Id>
+class SegmentKernel {
+  using F = Fold<T, kOp>;
+  using A = typename F::A;
+
+ public:
+  SegmentKernel(const T* data, const Id* ids, std::int64_t n, std::int64_t d, std::int64_t s,
+                T* out)
+      : data_(data), ids_(ids), n_(n), d_(d), s_(s), out_(out) {
+    if constexpr (std::is_same_v<A, T>) {
+      acc_ = out;
+    } else {
+      buffer_.resize(static_cast<std::size_t>(s * d));
+      acc_ = buffer_.data();
+    }
+  }
+
+  void run(bool sorted) {
+    if (s_ * d_ == 0) return;
+    const std::int64_t work = n_ * d_ + s_ * d_;
+    const std::int64_t parts =
+        std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), work / kGrain));
+    if (sorted) {
+      run_sorted(parts);
+    } else if (parts > 1 && d_ >= 64 * parts) {
+      run_columns(parts);
+    } else if (F::kOrderFree && parts > 1 && s_ * 4 * parts <= n_) {
+      run_row_partials(parts);
+    } else {
+      run_segment_ranges(std::min(parts, s_));
+    }
+  }
+
+ private:
+  void init(std::int64_t e0, std::int64_t e1) { std::fill(acc_ + e0, acc_ + e1, F::identity()); }
+
+  void finish(std::int64_t e0, std::int64_t e1) {
+    if constexpr (!std::is_same_v<A, T>) {
+      for (std::int64_t e = e0; e < e1; ++e) out_[e] = F::store(acc_[e]);
+    }
+  }
+
+  // Folds rows [i0, i1) whose id is in [lo, hi), columns [c0, c1), into `acc`.
+  void scatter(A* acc, std::int64_t i0, std::int64_t i1, std::int64_t lo, std::int64_t hi,
+               std::int64_t c0, std::int64_t c1) const {
+    const std::int64_t d = d_;
+    if (c1 - c0 == 1) {
+      for (std::int64_t i = i0; i < i1; ++i) {
+        const auto s = static_cast<std::int64_t>(ids_[i]);
+        if (s < lo || s >= hi) continue;
+        A& a = acc[s * d + c0];
+        a = F::combine(a, F::load(data_[i * d + c0]));
+      }
+      return;
+    }
+    const std::int64_t len = c1 - c0;
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const auto s = static_cast<std::int64_t>(ids_[i]);
+      if (s < lo || s >= hi) continue;
+      A* dst = acc + s * d + c0;
+      const T* src = data_ + i * d + c0;
+      for (std::int64_t j = 0; j < len; ++j) dst[j] = F::combine(dst[j], F::load(src[j]));
+    }
+  }
+
+  // Each part owns a range of segments and folds every row that falls in it.
+  void run_segment_ranges(std::int64_t parts) {
+    cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t p = b; p < e; ++p) {
+        const std::int64_t lo = s_ * p / parts;
+        const std::int64_t hi = s_ * (p + 1) / parts;
+        init(lo * d_, hi * d_);
+        scatter(acc_, 0, n_, lo, hi, 0, d_);
+        finish(lo * d_, hi * d_);
+      }
+    });
+  }
+
+  // Wide rows: each part owns a range of columns of every segment.
+  void run_columns(std::int64_t parts) {
+    cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t p = b; p < e; ++p) {
+        const std::int64_t c0 = p == 0 ? 0 : d_ * p / parts / 16 * 16;
+        const std::int64_t c1 = p + 1 == parts ? d_ : d_ * (p + 1) / parts / 16 * 16;
+        for (std::int64_t s = 0; s < s_; ++s) init(s * d_ + c0, s * d_ + c1);
+        scatter(acc_, 0, n_, 0, s_, c0, c1);
+        for (std::int64_t s = 0; s < s_; ++s) finish(s * d_ + c0, s * d_ + c1);
+      }
+    });
+  }
+
+  // Order-free folds with few segments: each part folds a range of rows into its own copy of
+  // the output, and the copies are combined in order.
+  void run_row_partials(std::int64_t parts) {
+    const std::int64_t size = s_ * d_;
+    // (unique_ptr arrays, not vectors: A may be bool)
+    std::vector<std::unique_ptr<A[]>> partials(static_cast<std::size_t>(parts - 1));
+    cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t p = b; p < e; ++p) {
+        A* acc = acc_;
+        if (p > 0) {
+          auto& mine = partials[static_cast<std::size_t>(p - 1)];
+          mine = std::make_unique_for_overwrite<A[]>(static_cast<std::size_t>(size));
+          acc = mine.get();
+          std::fill(acc, acc + size, F::identity());
+        } else {
+          init(0, size);
+        }
+        scatter(acc, n_ * p / parts, n_ * (p + 1) / parts, 0, s_, 0, d_);
+      }
+    });
+    cpu::parallel_for(size, kGrain, [&](std::int64_t b, std::int64_t e) {
+      for (const auto& partial : partials) {
+        for (std::int64_t i = b; i < e; ++i) acc_[i] = F::combine(acc_[i], partial[i]);
+      }
+      finish(b, e);
+    });
+  }
+
+  // Sorted ids: parts are ranges of rows cut where the id changes; part c owns the segments
+  // from its first id up to the next part's first id and drops rows outside them, so parts
+  // never write to the same segment even when the ids are not sorted after all.
+  void run_sorted(std::int64_t parts) {
+    std::vector<std::int64_t> row(static_cast<std::size_t>(parts + 1));
+    std::vector<std::int64_t> seg(static_cast<std::size_t>(parts + 1));
+    row[0] = 0;
+    seg[0] = 0;
+    for (std::int64_t c = 1; c < parts; ++c) {
+      std::int64_t r = std::max(n_ * c / parts, row[c - 1]);
+      while (r > 0 && r < n_ && ids_[r] == ids_[r - 1]) ++r;
+      row[c] = r;
+      const std::int64_t first = r < n_ ? static_cast<std::int64_t>(ids_[r]) : s_;
+      seg[c] = std::clamp(first, seg[c - 1], s_);
+    }
+    row[parts] = n_;
+    seg[parts] = s_;
+    cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t c = b; c < e; ++c) {
+        init(seg[c] * d_, seg[c + 1] * d_);
+        scatter(acc_, row[c], row[c + 1], seg[c], seg[c + 1], 0, d_);
+        finish(seg[c] * d_, seg[c + 1] * d_);
+      }
+    });
+  }
+
+  const T* data_;
+  const Id* ids_;
+  std::int64_t n_, d_, s_;
+  T* out_;
+  A* acc_ = nullptr;
+  std::vector<A> buffer_;
+};
+
+std::string dtype_str(const Tensor& x) {
+  return std::string(kcore::name(x.dtype()));
+}
+
+// The checks both segment primitives make on `ids` against `x`'s leading dimension (when
+// `rows` is set).
+void check_ids(std::string_view op, const Tensor& ids) {
+  if (ids.ndim() != 1) {
+    throw ValueError(std::string(op) + ": received segment_ids of shape " +
+                     format_shape(ids.shape()) + "; expected a 1-D tensor (one id per row)");
+  }
+  if (!is_integer(ids.dtype())) {
+    throw ValueError(std::string(op) + ": received segment_ids of dtype " + dtype_str(ids) +
+                     "; expected an integer dtype");
+  }
+}
+
+}  // namespace
+
+std::string_view SegmentReduce::name() const {
+  return op_ == SegmentOp::Sum ? "segment_sum" : "segment_max";
+}
+
+std::vector<TensorSpec> SegmentReduce::infer(std::span<const Tensor> inputs) const {
+  const std::string op(name());
+  const Tensor& data = inputs[0];
+  const Tensor& ids = inputs[1];
+  if (data.ndim() == 0) {
+    throw ValueError(op +
+                     ": received data of shape () (a 0-d tensor); expected rank >= 1, segments "
+                     "run along axis 0");
+  }
+  check_ids(op, ids);
+  if (ids.shape()[0] != data.shape()[0]) {
+    throw ValueError(op + ": received segment_ids of shape " + format_shape(ids.shape()) +
+                     " and data of shape " + format_shape(data.shape()) +
+                     "; expected one id per row of data (length " +
+                     std::to_string(data.shape()[0]) + ")");
+  }
+  if (num_segments_ < 0) {
+    throw ValueError(op + ": num_segments=" + std::to_string(num_segments_) +
+                     " is negative; expected num_segments >= 0");
+  }
+  if (is_float8(data.dtype())) {
+    throw ValueError(op + ": received data of dtype " + dtype_str(data) +
+                     "; float8 types are for storage only, expected another dtype (cast to "
+                     "float16 or float32 first)");
+  }
+  if (op_ == SegmentOp::Max && is_complex(data.dtype())) {
+    throw TypeError(op + ": received data of dtype " + dtype_str(data) +
+                    "; expected a real dtype, complex numbers have no order");
+  }
+  Shape shape = data.shape();
+  shape[0] = num_segments_;
+  // The output must be addressable: refuse sizes whose bytes overflow.
+  std::int64_t elements = 1;
+  for (auto d : shape) {
+    if (d != 0 && elements > (std::numeric_limits<std::int64_t>::max() / 16) / d) {
+      throw ValueError(op + ": num_segments=" + std::to_string(num_segments_) +
+                       " gives an output of shape " + format_shape(shape) +
+                       ", too large to allocate; expected a smaller num_segments");
+    }
+    elements *= d;
+  }
+  return {{shape, data.dtype(), false}};
+}
+
+std::vector<Tensor> SegmentReduce::eval_cpu(std::span<const Tensor> inputs,
+                                            std::span<const TensorSpec> outputs) const {
+  Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
+  if (out.size() == 0) return {out};
+  const Tensor data = contiguous_values(inputs[0]);
+  const CanonicalIds ids(inputs[1]);
+  const std::int64_t n = data.shape()[0];
+  const std::int64_t d = out.size() / num_segments_;
+  const std::int64_t s = num_segments_;
+  const bool sorted = sorted_;
+  const SegmentOp op = op_;
+  ids.visit([&]<class Id>(const Id* id) {
+    cpu::dispatch(data.dtype(), [&]<class T>() {
+      if constexpr (!cpu::is_narrow_float_v<T> || std::is_same_v<T, float16> ||
+                    std::is_same_v<T, bfloat16>) {
+        const T* x = n * d > 0 ? data.data<T>() : nullptr;
+        if (op == SegmentOp::Sum) {
+          SegmentKernel<T, SegmentOp::Sum, Id>(x, id, n, d, s, out.mutable_data<T>()).run(sorted);
+        } else if constexpr (!cpu::is_complex_v<T>) {
+          SegmentKernel<T, SegmentOp::Max, Id>(x, id, n, d, s, out.mutable_data<T>()).run(sorted);
+        }
+      }
+    });
+  });
+  return {out};
+}
+
+std::vector<TensorSpec> SegmentGather::infer(std::span<const Tensor> inputs) const {
+  const Tensor& x = inputs[0];
+  const Tensor& ids = inputs[1];
+  if (x.ndim() == 0) {
+    throw ValueError(
+        "segment_gather: received x of shape () (a 0-d tensor); expected rank >= 1, rows are "
+        "taken along axis 0");
+  }
+  check_ids("segment_gather", ids);
+  Shape shape = x.shape();
+  shape[0] = ids.shape()[0];
+  return {{shape, x.dtype(), false}};
+}
+
+std::vector<Tensor> SegmentGather::eval_cpu(std::span<const Tensor> inputs,
+                                            std::span<const TensorSpec> outputs) const {
+  Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
+  if (out.size() == 0) return {out};
+  const Tensor x = contiguous_values(inputs[0]);
+  const CanonicalIds ids(inputs[1]);
+  const std::int64_t n = out.shape()[0];
+  const std::int64_t s = x.shape()[0];
+  const auto row_bytes = static_cast<std::int64_t>(out.size() / n * itemsize(out.dtype()));
+  const std::byte* src = x.bytes();
+  std::byte* dst = out.mutable_bytes();
+  ids.visit([&]<class Id>(const Id* id) {
+    cpu::parallel_for(n, std::max<std::int64_t>(1, kGrain / std::max<std::int64_t>(row_bytes, 1)),
+                      [&](std::int64_t b, std::int64_t e) {
+                        for (std::int64_t i = b; i < e; ++i) {
+                          const auto r = static_cast<std::int64_t>(id[i]);
+                          std::byte* to = dst + i * row_bytes;
+                          if (r >= 0 && r < s) {
+                            std::memcpy(to, src + r * row_bytes,
+                                        static_cast<std::size_t>(row_bytes));
+                          } else {
+                            std::memset(to, 0, static_cast<std::size_t>(row_bytes));
+                          }
+                        }
+                      });
+  });
+  return {out};
+}
+
+Tensor segment_reduce(SegmentOp op, const Tensor& data, const Tensor& segment_ids,
+                      std::int64_t num_segments, bool sorted) {
+  return bind1(std::make_shared<SegmentReduce>(op, num_segments, sorted), {data, segment_ids});
+}
+
+Tensor segment_gather(const Tensor& x, const Tensor& segment_ids) {
+  return bind1(std::make_shared<SegmentGather>(), {x, segment_ids});
+}
+
+}  // namespace kcore
