@@ -6,6 +6,7 @@
 #include "kcore/core_ops.h"
 #include "kcore/primitive.h"
 #include "primitives/cast.h"
+#include "primitives/layout.h"
 
 namespace kcore {
 namespace {
@@ -75,6 +76,7 @@ Tensor convert_to_tensor(const Nested& value, std::optional<DType> dtype) {
 }
 
 Tensor convert_to_tensor(const void* data, const Shape& shape, DType dtype) {
+  checked_size(shape, "convert_to_tensor");
   Tensor out = Tensor::empty(shape, dtype);
   const std::size_t n = static_cast<std::size_t>(out.size()) * itemsize(dtype);
   if (n > 0) {

@@ -7,13 +7,17 @@
 #include "cpu/parallel.h"
 #include "kcore/core_ops.h"
 #include "kcore/ops.h"
+#include "primitives/layout.h"
 
 namespace kcore {
+namespace {
 
-Tensor full(const Shape& shape, const Tensor& fill_value, std::optional<DType> dtype) {
+Tensor filled(const Shape& shape, const Tensor& fill_value, std::optional<DType> dtype,
+              std::string_view op) {
+  checked_size(shape, op);
   if (fill_value.ndim() != 0) {
-    throw ValueError("full: received fill_value of shape " + format_shape(fill_value.shape()) +
-                     "; expected a scalar");
+    throw ValueError(std::string(op) + ": received fill_value of shape " +
+                     format_shape(fill_value.shape()) + "; expected a scalar");
   }
   const DType d = dtype ? *dtype : convert_to_tensor(fill_value).dtype();
   const Tensor v = cast(fill_value, d);
@@ -27,8 +31,17 @@ Tensor full(const Shape& shape, const Tensor& fill_value, std::optional<DType> d
   return out;
 }
 
-Tensor zeros(const Shape& shape, DType dtype) { return full(shape, false, dtype); }
-Tensor ones(const Shape& shape, DType dtype) { return full(shape, true, dtype); }
+}  // namespace
+
+Tensor full(const Shape& shape, const Tensor& fill_value, std::optional<DType> dtype) {
+  return filled(shape, fill_value, dtype, "full");
+}
+Tensor zeros(const Shape& shape, DType dtype) {
+  return filled(shape, false, dtype, "zeros");
+}
+Tensor ones(const Shape& shape, DType dtype) {
+  return filled(shape, true, dtype, "ones");
+}
 
 Tensor arange(const Tensor& start, const Tensor& stop, const Tensor& step,
               std::optional<DType> dtype) {
@@ -54,6 +67,11 @@ Tensor arange(const Tensor& start, const Tensor& stop, const Tensor& step,
     throw ValueError("arange: received step=" + std::to_string(s) + "; expected a nonzero step");
   }
   const double count = std::ceil((e - b) / s);
+  if (count >= 0x1p62) {
+    throw ValueError("arange: start=" + std::to_string(b) + ", stop=" + std::to_string(e) +
+                     ", step=" + std::to_string(s) + " give " + std::to_string(count) +
+                     " elements; expected a finite range that fits in memory");
+  }
   const auto n = static_cast<std::int64_t>(std::isnan(count) || count < 0 ? 0 : count);
   Tensor out = Tensor::empty({n}, d);
   cpu::dispatch(d, [&]<class T>() {

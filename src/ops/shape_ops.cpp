@@ -9,7 +9,7 @@ namespace kcore {
 
 Tensor reshape(const Tensor& x, const Shape& new_shape) {
   Shape shape = new_shape;
-  std::int64_t known = 1;
+  Shape known_dims;
   std::int64_t infer_at = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1 && infer_at < 0) {
@@ -18,9 +18,10 @@ Tensor reshape(const Tensor& x, const Shape& new_shape) {
       throw ValueError("reshape: received shape " + format_shape(new_shape) +
                        "; expected non-negative dimensions and at most one -1");
     } else {
-      known *= shape[i];
+      known_dims.push_back(shape[i]);
     }
   }
+  const std::int64_t known = checked_size(known_dims, "reshape");
   if (infer_at >= 0) {
     if (known == 0 || x.size() % known != 0) {
       throw ValueError("reshape: cannot reshape a tensor of shape " + format_shape(x.shape()) +
@@ -182,8 +183,10 @@ Tensor getitem(const Tensor& x, const std::vector<Index>& index) {
       ++axis;
     } else if (const auto* s = std::get_if<Slice>(&item)) {
       const std::int64_t dim = x.shape()[axis];
-      const std::int64_t st = s->step.value_or(1);
-      if (st == 0) throw ValueError("getitem: slice step cannot be zero");
+      if (s->step.value_or(1) == 0) throw ValueError("getitem: slice step cannot be zero");
+      // A step longer than the axis takes at most one element: bound it, so that no
+      // arithmetic below overflows.
+      const std::int64_t st = std::clamp<std::int64_t>(s->step.value_or(1), -dim - 1, dim + 1);
       // Python's slice.indices.
       auto clamp = [&](std::optional<std::int64_t> v, std::int64_t dflt) {
         if (!v) return dflt;

@@ -16,6 +16,23 @@ REGISTER_PRIMITIVE("strided_slice", "StridedSlice");
 REGISTER_PRIMITIVE("concatenate", "Concatenate");
 REGISTER_PRIMITIVE("copy", "Copy");
 
+std::int64_t checked_size(std::span<const std::int64_t> shape, std::string_view op) {
+  std::int64_t product = 1;
+  bool zero = false;
+  for (auto d : shape) {
+    if (d < 0) {
+      throw ValueError(std::string(op) + ": received shape " + format_shape(shape) +
+                       "; expected non-negative dimensions");
+    }
+    zero = zero || d == 0;
+    if (__builtin_mul_overflow(product, std::max<std::int64_t>(d, 1), &product)) {
+      throw ValueError(std::string(op) + ": shape " + format_shape(shape) +
+                       " has too many elements; expected at most 2^63 - 1");
+    }
+  }
+  return zero ? 0 : product;
+}
+
 namespace {
 
 Tensor contiguous_copy(const Tensor& x) {
@@ -68,7 +85,7 @@ std::optional<Strides> reshape_strides(const Tensor& x, const Shape& shape) {
 
 std::vector<TensorSpec> Reshape::infer(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
-  if (shape_size(shape_) != x.size()) {
+  if (checked_size(shape_, "reshape") != x.size()) {
     throw ValueError("reshape: cannot reshape a tensor of shape " + format_shape(x.shape()) +
                      " (" + std::to_string(x.size()) + " elements) into shape " +
                      format_shape(shape_) + "; expected the same number of elements");
@@ -118,6 +135,7 @@ std::vector<TensorSpec> BroadcastTo::infer(std::span<const Tensor> inputs) const
     ok = x.shape()[i] == shape_[lead + i] || x.shape()[i] == 1;
   }
   for (auto d : shape_) ok = ok && d >= 0;
+  if (ok) checked_size(shape_, "broadcast_to");
   if (!ok) {
     throw ValueError("broadcast_to: cannot broadcast a tensor of shape " +
                      format_shape(x.shape()) + " to shape " + format_shape(shape_) +

@@ -1,11 +1,17 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "kcore/primitive.h"
 
 namespace kcore {
+
+// The number of elements of `shape`; ValueError naming `op` for a negative dimension, or when
+// the dimensions (zeros counted as ones, as strides do) multiply beyond int64.
+std::int64_t checked_size(std::span<const std::int64_t> shape, std::string_view op);
 
 // Primitives that change how a buffer is seen. All but Concatenate and Copy return views when
 // the strides allow it.

@@ -260,6 +260,11 @@ TEST(ConvertTyped, RawBuffersAreCopied) {
   EXPECT_EQ(kcore::convert_to_tensor(nullptr, {0, 3}, DType::Int32).shape(), (Shape{0, 3}));
   EXPECT_TRUE(throws_named<kcore::ValueError>(
       [] { kcore::convert_to_tensor(nullptr, {2}, DType::Int32); }, "convert_to_tensor"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>(
+      [&] {
+        kcore::convert_to_tensor(data.data(), {-2, 3}, DType::Float32);
+      },
+      "convert_to_tensor"));
   // Any nonzero byte of a bool buffer is true, and reads back as 1.
   const std::uint8_t bytes[] = {0, 1, 2, 255};
   const Tensor b = kcore::convert_to_tensor(bytes, {4}, DType::Bool);

@@ -164,6 +164,24 @@ TEST(Reshape, Errors) {
   EXPECT_TRUE(throws_named<kcore::ValueError>([&] { kcore::reshape(x, {-1, 5}); }, "reshape"));
   EXPECT_TRUE(throws_named<kcore::ValueError>([&] { kcore::reshape(x, {0, -1}); }, "reshape"));
   EXPECT_TRUE(throws_named<kcore::ValueError>([&] { kcore::reshape(x, {}); }, "reshape"));
+  // Dimensions whose product wraps around 2^64 to the right count are still rejected.
+  const std::int64_t wraps = 1676976733973595602;  // 11 * wraps == 6 (mod 2^64)
+  const Tensor six = kcore::arange(6);
+  EXPECT_TRUE(throws_named<kcore::ValueError>(
+      [&] {
+        kcore::reshape(six, {11, wraps});
+      },
+      "reshape"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>(
+      [&] {
+        kcore::reshape(six, {-1, 11, wraps});
+      },
+      "reshape"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>(
+      [&] {
+        kcore::reshape(kcore::zeros({0}), {0, std::int64_t{1} << 62, 8});
+      },
+      "reshape"));
 }
 
 // ---- transpose, moveaxis --------------------------------------------------------------------
@@ -365,6 +383,11 @@ TEST(BroadcastTo, ViewsWithZeroStrides) {
       },
       "broadcast_to"));
   EXPECT_EQ(kcore::broadcast_to(x, {3, 0}).shape(), (Shape{3, 0}));
+  EXPECT_TRUE(throws_named<kcore::ValueError>(
+      [&] {
+        kcore::broadcast_to(x, {std::int64_t{1} << 40, 3, std::int64_t{1} << 40});
+      },
+      "broadcast_to"));
 }
 
 // ---- stack, concatenate ----------------------------------------------------------------------
@@ -662,6 +685,18 @@ TEST(GetItem, ByHand) {
   EXPECT_EQ(kcore::getitem(x, {Slice{5, 10}}).shape(), (Shape{0, 3, 4}));
   EXPECT_EQ(kcore::getitem(x, {Slice{std::nullopt, std::nullopt, -1}}).strides(),
             (Strides{-12, 4, 1}));
+  // Steps longer than the axis take one element, at any magnitude.
+  const auto lo = std::numeric_limits<std::int64_t>::min();
+  const auto hi = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(
+      kcore::getitem(x, {std::int64_t{0}, std::int64_t{0}, Slice{std::nullopt, std::nullopt, lo}})
+          .to_vector<std::int32_t>(),
+      (std::vector<std::int32_t>{3}));
+  EXPECT_EQ(kcore::getitem(x, {std::int64_t{0}, std::int64_t{0}, Slice{1, std::nullopt, hi}})
+                .to_vector<std::int32_t>(),
+            (std::vector<std::int32_t>{1}));
+  EXPECT_EQ(kcore::getitem(x, {Ellipsis{}, Slice{lo, hi, 3}}).shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(kcore::getitem(x, {Ellipsis{}, Slice{hi, lo, -3}}).to_vector<std::int32_t>()[1], 0);
   const Tensor s = Tensor(7);
   EXPECT_EQ(kcore::getitem(s, {}).item<std::int32_t>(), 7);
   EXPECT_EQ(kcore::getitem(s, {Ellipsis{}}).shape(), Shape{});

@@ -261,6 +261,14 @@ TEST(Creation, FullTakesTheFillValuesDtype) {
   EXPECT_EQ(kcore::full({2}, 2.7, DType::Int8).to_vector<std::int8_t>(),
             (std::vector<std::int8_t>{2, 2}));
   EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::full({2}, kcore::zeros({1})); }, "full"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::full({2, -1}, 1); }, "full"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::zeros({-1}); }, "zeros"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::ones({3, -2}); }, "ones"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>(
+      [] {
+        kcore::zeros({std::int64_t{1} << 40, std::int64_t{1} << 40});
+      },
+      "zeros"));
   // Over the parallel threshold.
   const Tensor big = kcore::full({300000}, 1.25, DType::Float64);
   const auto bv = big.to_vector<double>();
@@ -288,6 +296,10 @@ TEST(Creation, Arange) {
   EXPECT_EQ(kcore::arange(std::int64_t{1} << 40, (std::int64_t{1} << 40) + 2).dtype(),
             DType::Int64);
   EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::arange(0, 5, 0); }, "arange"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::arange(0, 1e300); }, "arange"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::arange(0, INFINITY); }, "arange"));
+  EXPECT_TRUE(throws_named<kcore::ValueError>([] { kcore::arange(0, 1, NAN); }, "arange"));
+  EXPECT_EQ(kcore::arange(0, NAN).shape(), Shape{0});
   EXPECT_TRUE(
       throws_named<kcore::ValueError>([] { kcore::arange(kcore::zeros({2}), 5); }, "arange"));
 }
