@@ -4,6 +4,7 @@
 #include "kcore/core_ops.h"
 #include "kcore/dtype.h"
 #include "kcore/errors.h"
+#include "kcore/indexing_ops.h"
 #include "kcore/nested.h"
 #include "kcore/ops.h"
 #include "kcore/parallel.h"

@@ -22,4 +22,5 @@ NB_MODULE(_kcore, m) {
   kcore::python::bind_tensor(m);
   kcore::python::bind_ops(m);
   kcore::python::bind_transforms(m);
+  kcore::python::bind_indexing(m);
 }

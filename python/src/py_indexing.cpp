@@ -1,0 +1,139 @@
+// The seed's indexing ops: scatter, scatter_update, slice, slice_update, unstack,
+// extract_sequences. Argument conversion only; the ops are in src/ops/indexing_ops.cpp.
+//
+// No buffer is ever reused from Python: a Python caller can always still see the tensor it
+// passed (docs/semantics.md, "Buffer reuse"), so scatter_update and slice_update copy.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <string>
+
+#include "py_convert.h"
+#include "py_module.h"
+
+namespace kcore::python {
+namespace {
+
+bool is_python_int(nb::handle v) {
+  return !PyBool_Check(v.ptr()) && !nb::isinstance<Tensor>(v) && nb::hasattr(v, "__index__");
+}
+
+// One integer argument: a Python int (or anything with __index__ but bool), or a 0-d integer
+// tensor.
+std::int64_t to_int(nb::handle v, const char* op, const char* what) {
+  if (nb::isinstance<Tensor>(v)) {
+    const Tensor& t = *nb::inst_ptr<Tensor>(v);
+    if (t.ndim() == 0 && is_integer(t.dtype())) return cast(t, DType::Int64).item<std::int64_t>();
+  } else if (is_python_int(v)) {
+    return nb::cast<std::int64_t>(v.attr("__index__")());
+  }
+  throw TypeError(std::string(op) + ": " + what + " must be an integer; received " +
+                  nb::cast<std::string>(nb::str(v.type().attr("__name__"))));
+}
+
+// start_indices: a list or tuple of ints (static), or a tensor, array, or list holding tensors
+// (read when the op runs).
+StartIndices to_start_indices(nb::handle s, const char* op) {
+  if (nb::isinstance<Tensor>(s)) return StartIndices(*nb::inst_ptr<Tensor>(s));
+  if (PyList_Check(s.ptr()) || PyTuple_Check(s.ptr())) {
+    bool all_ints = true;
+    for (auto v : nb::borrow<nb::sequence>(s)) all_ints = all_ints && is_python_int(v);
+    if (all_ints) return StartIndices(to_int_list(s, op, "start_indices"));
+    std::vector<Tensor> items;
+    for (auto v : nb::borrow<nb::sequence>(s)) {
+      const Tensor t = to_tensor(v, op);
+      if (t.ndim() != 0 || !is_integer(t.dtype())) {
+        throw TypeError(std::string(op) +
+                        ": start_indices must be integers or integer scalar tensors; received an "
+                        "element of dtype " +
+                        std::string(name(t.dtype())) + " and shape " + format_shape(t.shape()));
+      }
+      items.push_back(cast(t, DType::Int64));
+    }
+    return StartIndices(stack(items));
+  }
+  return StartIndices(to_tensor(s, op));
+}
+
+std::optional<std::string_view> to_reduction(nb::handle r, std::string& storage) {
+  if (r.is_none()) return std::nullopt;
+  if (!nb::isinstance<nb::str>(r)) {
+    throw ValueError("scatter_update: Invalid reduction: " + nb::cast<std::string>(nb::repr(r)) +
+                     ". Supported values are: None, 'add', 'max', 'min', 'mul'.");
+  }
+  storage = nb::cast<std::string>(r);
+  return storage;
+}
+
+}  // namespace
+
+void bind_indexing(nb::module_& m) {
+  m.def(
+      "scatter",
+      [](nb::handle indices, nb::handle values, nb::handle shape) {
+        return scatter(to_tensor(indices, "scatter"), to_tensor(values, "scatter"),
+                       to_int_list(shape, "scatter", "shape"));
+      },
+      "indices"_a, "values"_a, "shape"_a,
+      "Zeros of `shape` and values.dtype with `values` added at `indices` ([..., d]); duplicate "
+      "indices add (bool: or). A negative index wraps once; out of range is IndexError.");
+  m.def(
+      "scatter_update",
+      [](nb::handle inputs, nb::handle indices, nb::handle updates, nb::handle reduction) {
+        std::string storage;
+        const auto r = to_reduction(reduction, storage);
+        return scatter_update(to_tensor(inputs, "scatter_update"),
+                              to_tensor(indices, "scatter_update"),
+                              to_tensor(updates, "scatter_update"), r);
+      },
+      "inputs"_a, "indices"_a, "updates"_a, "reduction"_a = nb::none(),
+      "inputs with `updates` (cast to inputs.dtype) written at `indices`: reduction None "
+      "overwrites (the last duplicate in index order wins), or 'add', 'max', 'min', 'mul' "
+      "combine. The input is never modified.");
+  m.def(
+      "slice",
+      [](nb::handle inputs, nb::handle start_indices, nb::handle shape) {
+        return slice(to_tensor(inputs, "slice"), to_start_indices(start_indices, "slice"),
+                     to_int_list(shape, "slice", "shape"));
+      },
+      "inputs"_a, "start_indices"_a, "shape"_a,
+      "inputs[s0:s0+shape0, ...], a view; -1 in shape means to the end. Starts (ints or a 1-D "
+      "integer tensor) wrap once if negative, then are clamped so the slice fits (XLA).");
+  m.def(
+      "slice_update",
+      [](nb::handle inputs, nb::handle start_indices, nb::handle updates) {
+        return slice_update(to_tensor(inputs, "slice_update"),
+                            to_start_indices(start_indices, "slice_update"),
+                            to_tensor(updates, "slice_update"));
+      },
+      "inputs"_a, "start_indices"_a, "updates"_a,
+      "inputs with `updates` (cast to inputs.dtype, same rank) written at start_indices, "
+      "wrapped and clamped like slice's. The input is never modified.");
+  m.def(
+      "unstack",
+      [](nb::handle x, nb::handle num, nb::handle axis) {
+        std::optional<std::int64_t> n;
+        if (!num.is_none()) n = to_int(num, "unstack", "num");
+        nb::list out;
+        for (const Tensor& t :
+             unstack(to_tensor(x, "unstack"), n, to_int(axis, "unstack", "axis"))) {
+          out.append(nb::cast(t));
+        }
+        return out;
+      },
+      "x"_a, "num"_a = nb::none(), "axis"_a = 0,
+      "The list of x.shape[axis] views x[..., i, ...] along axis; num, if given, must equal "
+      "that dimension.");
+  m.def(
+      "extract_sequences",
+      [](nb::handle x, nb::handle sequence_length, nb::handle sequence_stride) {
+        return extract_sequences(to_tensor(x, "extract_sequences"),
+                                 to_int(sequence_length, "extract_sequences", "sequence_length"),
+                                 to_int(sequence_stride, "extract_sequences", "sequence_stride"));
+      },
+      "x"_a, "sequence_length"_a, "sequence_stride"_a,
+      "Windows of sequence_length with hop sequence_stride over the last axis: shape "
+      "x.shape[:-1] + (1 + (N - L) // S, L), or (..., 0, L) when L > N. A view of x.");
+}
+
+}  // namespace kcore::python

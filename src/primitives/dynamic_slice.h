@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+
+#include "kcore/primitive.h"
+
+namespace kcore {
+
+// Slicing with start indices read when the primitive runs (XLA's dynamic_slice and
+// dynamic_update_slice). `starts` is an integer tensor of shape batch + [n]: its leading
+// dimensions (usually none) index independent problems, each with its own window, which is how
+// the batching rules handle batched starts. The operand has shape batch + D (n dimensions); each
+// start wraps once if negative, then is clamped to [0, D[i] - size[i]].
+
+// Inputs (operand, starts): the window of `sizes` at the starts, a view of the operand's buffer
+// when there is no batch (a copy otherwise).
+class DynamicSlice final : public Primitive {
+ public:
+  explicit DynamicSlice(Shape sizes) : sizes_(std::move(sizes)) {}
+  std::string_view name() const override { return "dynamic_slice"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
+  const Shape& sizes() const { return sizes_; }
+
+ private:
+  Shape sizes_;
+};
+
+// Inputs (operand, update, starts), update of the operand's dtype and shape batch + U with
+// U[i] <= D[i]: the operand with the update written at the starts. The kernel writes into the
+// operand's buffer when nothing else holds it (indexing::can_reuse_buffer).
+class DynamicUpdateSlice final : public Primitive {
+ public:
+  std::string_view name() const override { return "dynamic_update_slice"; }
+  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
+  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
+                               std::span<const TensorSpec> outputs) const override;
+  std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
+                                         std::span<const Tensor> outputs,
+                                         std::span<const Tensor> cotangents) const override;
+  Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
+};
+
+}  // namespace kcore

@@ -1,0 +1,466 @@
+#include "primitives/scatter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "cpu/dispatch.h"
+#include "cpu/parallel.h"
+#include "kcore/parallel.h"
+#include "primitives/indexing_util.h"
+
+namespace kcore {
+
+REGISTER_PRIMITIVE("scatter", "Scatter");
+REGISTER_PRIMITIVE("scatter_update", "ScatterUpdate");
+REGISTER_PRIMITIVE("gather", "Gather");
+
+std::string_view reduction_name(ScatterReduction r) {
+  switch (r) {
+    case ScatterReduction::None:
+      return "None";
+    case ScatterReduction::Add:
+      return "add";
+    case ScatterReduction::Max:
+      return "max";
+    case ScatterReduction::Min:
+      return "min";
+    case ScatterReduction::Mul:
+      return "mul";
+  }
+  return "None";
+}
+
+namespace {
+
+// Work (rows x slice elements) below which a scatter runs on one thread.
+constexpr std::int64_t kParallelWork = std::int64_t{1} << 15;
+
+// The depth d of `indices` ([..., d]) against an operand of shape `operand`.
+std::int64_t index_depth(const Tensor& indices, const Shape& operand, std::string_view op,
+                         std::string_view operand_name) {
+  indexing::require_integer(indices, op, "indices");
+  if (indices.ndim() < 1) {
+    throw ValueError(std::string(op) +
+                     ": indices must have rank >= 1 (shape [..., d], one index row of depth d per "
+                     "leading position); received a scalar");
+  }
+  const std::int64_t d = indices.shape().back();
+  if (d > static_cast<std::int64_t>(operand.size())) {
+    throw ValueError(std::string(op) + ": indices of shape " + format_shape(indices.shape()) +
+                     " have depth " + std::to_string(d) +
+                     " (their last dimension), more than the " + std::to_string(operand.size()) +
+                     " dimensions of " + std::string(operand_name) + " " + format_shape(operand) +
+                     "; expected depth <= rank");
+  }
+  return d;
+}
+
+// indices.shape[:-1] + operand[d:]: the shape of the rows moved.
+Shape rows_shape(const Tensor& indices, const Shape& operand, std::int64_t d) {
+  Shape s(indices.shape().begin(), indices.shape().end() - 1);
+  s.insert(s.end(), operand.begin() + d, operand.end());
+  return s;
+}
+
+// Index rows checked against one operand shape.
+struct IndexRows {
+  Tensor indices;  // contiguous int32 or int64
+  std::int64_t rows = 0;
+  std::int64_t depth = 0;
+  std::int64_t slice = 1;             // elements per row: prod(operand[depth:])
+  std::int64_t total = 0;             // elements of the operand
+  std::vector<std::int64_t> dims;     // operand[:depth]
+  std::vector<std::int64_t> strides;  // their element strides in a contiguous operand
+};
+
+template <class I>
+std::int64_t first_bad_row(const I* idx, const IndexRows& ix) {
+  const std::int64_t depth = ix.depth;
+  const std::int64_t* dims = ix.dims.data();
+  std::atomic<std::int64_t> first(ix.rows);
+  // v is in [-dim, dim) iff v + dim is in [0, 2 dim), one unsigned comparison.
+  auto in_range = [](std::int64_t v, std::int64_t dim) {
+    return static_cast<std::uint64_t>(v) + static_cast<std::uint64_t>(dim) <
+           2 * static_cast<std::uint64_t>(dim);
+  };
+  cpu::parallel_for(ix.rows, std::int64_t{1} << 16, [&](std::int64_t b, std::int64_t e) {
+    bool ok = true;
+    if (depth == 1) {
+      const std::int64_t dim = dims[0];
+      for (std::int64_t r = b; r < e; ++r) ok &= in_range(static_cast<std::int64_t>(idx[r]), dim);
+    } else {
+      for (std::int64_t r = b; r < e; ++r) {
+        for (std::int64_t k = 0; k < depth; ++k) {
+          ok &= in_range(static_cast<std::int64_t>(idx[r * depth + k]), dims[k]);
+        }
+      }
+    }
+    if (ok) return;
+    for (std::int64_t r = b; r < e; ++r) {
+      bool row_ok = true;
+      for (std::int64_t k = 0; k < depth; ++k) {
+        row_ok &= in_range(static_cast<std::int64_t>(idx[r * depth + k]), dims[k]);
+      }
+      if (!row_ok) {
+        std::int64_t cur = first.load();
+        while (r < cur && !first.compare_exchange_weak(cur, r)) {
+        }
+        return;
+      }
+    }
+  });
+  return first.load();
+}
+
+// The index row `row` of `indices` as written by the user (uint64 unsaturated).
+std::string format_row(const Tensor& indices, std::int64_t row, std::int64_t depth) {
+  const Tensor flat = indices;  // any layout: read element by element
+  Shape lead(indices.shape().begin(), indices.shape().end() - 1);
+  std::vector<std::int64_t> pos(lead.size());
+  std::int64_t rest = row;
+  for (std::size_t k = lead.size(); k-- > 0;) {
+    pos[k] = rest % lead[k];
+    rest /= lead[k];
+  }
+  std::string s = "[";
+  for (std::int64_t k = 0; k < depth; ++k) {
+    std::vector<std::int64_t> at = pos;
+    at.push_back(k);
+    if (k) s += ", ";
+    cpu::dispatch(flat.dtype(), [&]<class T>() {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        s += std::to_string(flat.at<T>(at));
+      }
+    });
+  }
+  return s + "]";
+}
+
+IndexRows check_indices(const Tensor& indices, const Shape& operand, std::string_view op,
+                        std::string_view operand_name) {
+  IndexRows ix;
+  ix.depth = index_depth(indices, operand, op, operand_name);
+  ix.rows = shape_size(std::span(indices.shape()).first(indices.shape().size() - 1));
+  ix.total = shape_size(operand);
+  ix.slice = shape_size(std::span(operand).subspan(static_cast<std::size_t>(ix.depth)));
+  ix.dims.assign(operand.begin(), operand.begin() + ix.depth);
+  ix.strides.resize(static_cast<std::size_t>(ix.depth));
+  std::int64_t acc = ix.slice;
+  for (std::int64_t k = ix.depth; k-- > 0;) {
+    ix.strides[k] = acc;
+    acc *= ix.dims[k];
+  }
+  if (ix.rows == 0 || ix.depth == 0) {
+    ix.indices = indices;
+    return ix;
+  }
+  ix.indices = indexing::contiguous_indices(indices);
+  const std::int64_t bad = ix.indices.dtype() == DType::Int32
+                               ? first_bad_row(ix.indices.data<std::int32_t>(), ix)
+                               : first_bad_row(ix.indices.data<std::int64_t>(), ix);
+  if (bad < ix.rows) {
+    throw IndexError(std::string(op) + ": index " + format_row(indices, bad, ix.depth) + " (row " +
+                     std::to_string(bad) + " of indices of shape " + format_shape(indices.shape()) +
+                     ") is out of range for " + std::string(operand_name) + " of shape " +
+                     format_shape(operand) +
+                     "; expected each index i of a dimension dim in [-dim, dim)");
+  }
+  return ix;
+}
+
+template <class I>
+inline std::int64_t row_offset(const I* row, const IndexRows& ix) {
+  std::int64_t off = 0;
+  for (std::int64_t k = 0; k < ix.depth; ++k) {
+    std::int64_t i = row[k];
+    i += i < 0 ? ix.dims[k] : 0;
+    off += i * ix.strides[k];
+  }
+  return off;
+}
+
+// Applies combine(out[o], upd[u]) for every row in index order, restricted to output elements
+// in [olo, ohi) and row positions in [jlo, jhi).
+template <class T, class I, class Combine>
+void apply_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, std::int64_t olo,
+                std::int64_t ohi, std::int64_t jlo, std::int64_t jhi, Combine combine) {
+  const std::int64_t rows = ix.rows;
+  const std::int64_t S = ix.slice;
+  if (ix.depth == 1 && S == 1) {
+    const std::int64_t dim = ix.dims[0];
+    if (olo == 0 && ohi >= dim) {
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t i = idx[r];
+        i += i < 0 ? dim : 0;
+        combine(out[i], upd[r]);
+      }
+    } else {
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t i = idx[r];
+        i += i < 0 ? dim : 0;
+        if (i >= olo && i < ohi) combine(out[i], upd[r]);
+      }
+    }
+    return;
+  }
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t off = ix.depth == 0 ? 0 : row_offset(idx + r * ix.depth, ix);
+    const std::int64_t j0 = std::max(jlo, olo - off);
+    const std::int64_t j1 = std::min(jhi, ohi - off);
+    T* o = out + off;
+    const T* u = upd + r * S;
+    for (std::int64_t j = j0; j < j1; ++j) combine(o[j], u[j]);
+  }
+}
+
+// Runs apply_rows over the whole output, on several threads when the work is large: split along
+// the row positions when rows are long, else by output ranges (each thread applies, in index
+// order, the rows that land in its range), so duplicates are combined in index order.
+template <class T, class I, class Combine>
+void scatter_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, Combine combine) {
+  const std::int64_t S = ix.slice;
+  if (ix.rows == 0 || S == 0) return;
+  if (num_threads() == 1 || ix.rows * S < kParallelWork) {
+    apply_rows(out, upd, idx, ix, 0, ix.total, 0, S, combine);
+  } else if (S >= 4096) {
+    cpu::parallel_for(S, 1024, [&](std::int64_t b, std::int64_t e) {
+      apply_rows(out, upd, idx, ix, 0, ix.total, b, e, combine);
+    });
+  } else {
+    cpu::parallel_for(ix.total, 4096, [&](std::int64_t b, std::int64_t e) {
+      apply_rows(out, upd, idx, ix, b, e, 0, S, combine);
+    });
+  }
+}
+
+template <class T>
+using Wide = std::make_unsigned_t<decltype(T() + T())>;
+
+struct SetOp {
+  template <class T>
+  void operator()(T& o, const T& u) const {
+    o = u;
+  }
+};
+
+struct AddOp {
+  template <class T>
+  void operator()(T& o, const T& u) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      o = o || u;
+    } else if constexpr (std::is_integral_v<T>) {
+      o = static_cast<T>(static_cast<Wide<T>>(o) + static_cast<Wide<T>>(u));
+    } else if constexpr (cpu::is_narrow_float_v<T>) {
+      o = T(static_cast<float>(o) + static_cast<float>(u));
+    } else {
+      o = o + u;
+    }
+  }
+};
+
+struct MulOp {
+  template <class T>
+  void operator()(T& o, const T& u) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      o = o && u;
+    } else if constexpr (std::is_integral_v<T>) {
+      o = static_cast<T>(static_cast<Wide<T>>(o) * static_cast<Wide<T>>(u));
+    } else if constexpr (cpu::is_narrow_float_v<T>) {
+      o = T(static_cast<float>(o) * static_cast<float>(u));
+    } else {
+      o = o * u;
+    }
+  }
+};
+
+// NaN propagates: a NaN update replaces; a NaN already there stays.
+template <bool kMax>
+struct ExtremumOp {
+  template <class T>
+  void operator()(T& o, const T& u) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      o = kMax ? (o || u) : (o && u);
+    } else if constexpr (std::is_integral_v<T>) {
+      if (kMax ? u > o : u < o) o = u;
+    } else if constexpr (!cpu::is_complex_v<T>) {
+      const auto uc = cpu::to_compute(u);
+      const auto oc = cpu::to_compute(o);
+      if (std::isnan(uc) || (kMax ? uc > oc : uc < oc)) o = u;
+    }
+  }
+};
+
+// An element type of `n` bytes, for kernels that only move bytes.
+struct Bytes16 {
+  std::uint64_t a, b;
+};
+template <class F>
+decltype(auto) dispatch_bytes(std::size_t n, F&& f) {
+  switch (n) {
+    case 1:
+      return f.template operator()<std::uint8_t>();
+    case 2:
+      return f.template operator()<std::uint16_t>();
+    case 4:
+      return f.template operator()<std::uint32_t>();
+    case 8:
+      return f.template operator()<std::uint64_t>();
+    default:
+      return f.template operator()<Bytes16>();
+  }
+}
+
+template <class F>
+decltype(auto) dispatch_index(const IndexRows& ix, F&& f) {
+  if (ix.depth == 0 || ix.rows == 0) return f(static_cast<const std::int64_t*>(nullptr));
+  if (ix.indices.dtype() == DType::Int32) return f(ix.indices.data<std::int32_t>());
+  return f(ix.indices.data<std::int64_t>());
+}
+
+Tensor contiguous(const Tensor& t) {
+  return t.is_contiguous() ? t : indexing::writable_copy(t);
+}
+
+// Combines the rows of `updates` into `out` (contiguous, of updates' dtype) with `reduction`.
+void combine_rows(Tensor& out, const Tensor& updates, const IndexRows& ix,
+                  ScatterReduction reduction) {
+  if (ix.rows == 0 || ix.slice == 0) return;
+  const Tensor u = contiguous(updates);
+  dispatch_index(ix, [&](const auto* idx) {
+    if (reduction == ScatterReduction::None) {
+      dispatch_bytes(itemsize(out.dtype()), [&]<class W>() {
+        scatter_rows(reinterpret_cast<W*>(out.mutable_bytes()),
+                     reinterpret_cast<const W*>(u.bytes()), idx, ix, SetOp{});
+      });
+      return;
+    }
+    cpu::dispatch(out.dtype(), [&]<class T>() {
+      T* o = reinterpret_cast<T*>(out.mutable_bytes());
+      const T* v = reinterpret_cast<const T*>(u.bytes());
+      switch (reduction) {
+        case ScatterReduction::Add:
+          scatter_rows(o, v, idx, ix, AddOp{});
+          break;
+        case ScatterReduction::Mul:
+          scatter_rows(o, v, idx, ix, MulOp{});
+          break;
+        case ScatterReduction::Max:
+          scatter_rows(o, v, idx, ix, ExtremumOp<true>{});
+          break;
+        case ScatterReduction::Min:
+          scatter_rows(o, v, idx, ix, ExtremumOp<false>{});
+          break;
+        case ScatterReduction::None:
+          break;
+      }
+    });
+  });
+}
+
+void check_rows_shape(const Tensor& rows, const Shape& expected, std::string_view op,
+                      std::string_view what) {
+  if (rows.shape() != expected) {
+    throw ValueError(std::string(op) + ": " + std::string(what) + " of shape " +
+                     format_shape(rows.shape()) +
+                     " do not match the indexed rows; expected shape " + format_shape(expected) +
+                     " (indices.shape[:-1] + shape[d:])");
+  }
+}
+
+}  // namespace
+
+std::vector<TensorSpec> Scatter::infer(std::span<const Tensor> inputs) const {
+  const Tensor& indices = inputs[0];
+  const Tensor& values = inputs[1];
+  indexing::checked_size(shape_, "scatter", "shape");
+  const std::int64_t d = index_depth(indices, shape_, "scatter", "shape");
+  check_rows_shape(values, rows_shape(indices, shape_, d), "scatter", "values");
+  return {{shape_, values.dtype(), false}};
+}
+
+std::vector<Tensor> Scatter::eval_cpu(std::span<const Tensor> inputs,
+                                      std::span<const TensorSpec> outputs) const {
+  const IndexRows ix = check_indices(inputs[0], shape_, "scatter", "shape");
+  Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
+  std::byte* p = out.mutable_bytes();
+  const auto isz = static_cast<std::int64_t>(itemsize(out.dtype()));
+  cpu::parallel_for(out.size() * isz, std::int64_t{1} << 20, [&](std::int64_t b, std::int64_t e) {
+    std::memset(p + b, 0, static_cast<std::size_t>(e - b));
+  });
+  combine_rows(out, inputs[1], ix, ScatterReduction::Add);
+  return {out};
+}
+
+std::vector<TensorSpec> ScatterUpdate::infer(std::span<const Tensor> inputs) const {
+  const Tensor& x = inputs[0];
+  const Tensor& indices = inputs[1];
+  const Tensor& updates = inputs[2];
+  const std::int64_t d = index_depth(indices, x.shape(), "scatter_update", "inputs");
+  check_rows_shape(updates, rows_shape(indices, x.shape(), d), "scatter_update", "updates");
+  if (updates.dtype() != x.dtype()) {
+    throw TypeError("scatter_update: updates have dtype " +
+                    std::string(kcore::name(updates.dtype())) + ", inputs " +
+                    std::string(kcore::name(x.dtype())) + "; expected equal dtypes");
+  }
+  if (is_complex(x.dtype()) &&
+      (reduction_ == ScatterReduction::Max || reduction_ == ScatterReduction::Min)) {
+    throw TypeError("scatter_update: reduction='" + std::string(reduction_name(reduction_)) +
+                    "' needs an order, and inputs have dtype " +
+                    std::string(kcore::name(x.dtype())) + "; expected a real dtype");
+  }
+  return {{x.shape(), x.dtype(), x.weak()}};
+}
+
+std::vector<Tensor> ScatterUpdate::eval_cpu(std::span<const Tensor> inputs,
+                                            std::span<const TensorSpec> outputs) const {
+  const IndexRows ix = check_indices(inputs[1], inputs[0].shape(), "scatter_update", "inputs");
+  // Every index is valid: from here on nothing fails, so reusing the input's buffer is safe.
+  Tensor out = indexing::writable_copy(inputs[0]).with_weak(outputs[0].weak);
+  combine_rows(out, inputs[2], ix, reduction_);
+  return {out};
+}
+
+std::vector<TensorSpec> Gather::infer(std::span<const Tensor> inputs) const {
+  const Tensor& x = inputs[0];
+  const Tensor& indices = inputs[1];
+  const std::int64_t d = index_depth(indices, x.shape(), "gather", "x");
+  return {{rows_shape(indices, x.shape(), d), x.dtype(), false}};
+}
+
+std::vector<Tensor> Gather::eval_cpu(std::span<const Tensor> inputs,
+                                     std::span<const TensorSpec> outputs) const {
+  const Tensor x = contiguous(inputs[0]);
+  const IndexRows ix = check_indices(inputs[1], x.shape(), "gather", "x");
+  Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
+  if (out.size() == 0) return {out};
+  const std::int64_t S = ix.slice;
+  dispatch_index(ix, [&](const auto* idx) {
+    dispatch_bytes(itemsize(x.dtype()), [&]<class W>() {
+      const W* src = reinterpret_cast<const W*>(x.bytes());
+      W* dst = reinterpret_cast<W*>(out.mutable_bytes());
+      const std::int64_t grain = std::max<std::int64_t>(1, (std::int64_t{1} << 15) / S);
+      cpu::parallel_for(ix.rows, grain, [&](std::int64_t b, std::int64_t e) {
+        if (ix.depth == 1 && S == 1) {
+          const std::int64_t dim = ix.dims[0];
+          for (std::int64_t r = b; r < e; ++r) {
+            std::int64_t i = idx[r];
+            i += i < 0 ? dim : 0;
+            dst[r] = src[i];
+          }
+          return;
+        }
+        for (std::int64_t r = b; r < e; ++r) {
+          const std::int64_t off = ix.depth == 0 ? 0 : row_offset(idx + r * ix.depth, ix);
+          std::copy(src + off, src + off + S, dst + r * S);
+        }
+      });
+    });
+  });
+  return {out};
+}
+
+}  // namespace kcore
