@@ -181,7 +181,14 @@ std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::st
       throw TypeError(std::string(op) + ": " + std::string(what) + " must be integers; received " +
                       python_type_name(v));
     }
-    return nb::cast<std::int64_t>(v.attr("__index__")());
+    const Py_ssize_t i = PyNumber_AsSsize_t(v.ptr(), PyExc_OverflowError);
+    if (i == -1 && PyErr_Occurred()) {
+      if (!PyErr_ExceptionMatches(PyExc_OverflowError)) throw nb::python_error();
+      PyErr_Clear();
+      throw ValueError(std::string(op) + ": " + std::string(what) + " value " +
+                       nb::cast<std::string>(nb::str(v)) + " is out of range; expected 64 bits");
+    }
+    return static_cast<std::int64_t>(i);
   };
   if (nb::isinstance<Tensor>(x)) {
     const Tensor t = cast(*nb::inst_ptr<Tensor>(x), DType::Int64);

@@ -16,9 +16,25 @@ nb::tuple shape_tuple(const Shape& shape) {
   return nb::tuple(l);
 }
 
+// A slice bound or step. Python ints beyond the 64-bit range are clamped to it, so that, as in
+// NumPy, x[2**70:] is empty rather than an error.
 std::optional<std::int64_t> slice_part(nb::handle v) {
   if (v.is_none()) return std::nullopt;
-  return nb::cast<std::int64_t>(v.attr("__index__")());
+  const Py_ssize_t i = PyNumber_AsSsize_t(v.ptr(), nullptr);
+  if (i == -1 && PyErr_Occurred()) throw nb::python_error();
+  return static_cast<std::int64_t>(i);
+}
+
+// An integer index; one beyond the 64-bit range is out of bounds for every tensor.
+std::int64_t int_index(nb::handle key) {
+  const Py_ssize_t i = PyNumber_AsSsize_t(key.ptr(), PyExc_OverflowError);
+  if (i == -1 && PyErr_Occurred()) {
+    if (!PyErr_ExceptionMatches(PyExc_OverflowError)) throw nb::python_error();
+    PyErr_Clear();
+    throw IndexError("getitem: index " + nb::cast<std::string>(nb::str(key)) +
+                     " is out of bounds; expected an index that fits in 64 bits");
+  }
+  return static_cast<std::int64_t>(i);
 }
 
 Index to_index(nb::handle key) {
@@ -35,7 +51,7 @@ Index to_index(nb::handle key) {
                        "; expected integers, slices, None or Ellipsis (advanced indexing is not "
                        "supported)");
     }
-    return nb::cast<std::int64_t>(key.attr("__index__")());
+    return int_index(key);
   }
   throw IndexError("getitem: received an index of type " +
                    nb::cast<std::string>(nb::str(key.type().attr("__name__"))) +
@@ -91,6 +107,33 @@ void binary_operator(nb::class_<Tensor>& cls, const char* name, const char* rnam
         rname, [](const Tensor& a, nb::handle b) { return F(to_tensor(b, "operator"), a); },
         nb::is_operator());
   }
+}
+
+// & and | are logical on bool tensors. On numbers NumPy and JAX make them bitwise, which kcore
+// does not have yet: refuse rather than silently compute the logical result.
+const Tensor& bool_operand(const Tensor& t, const char* op) {
+  if (!is_bool(t.dtype())) {
+    throw TypeError(std::string(op) + ": received dtype " + std::string(name(t.dtype())) +
+                    "; expected bool operands (bitwise ops on integers are not supported yet; "
+                    "use logical_and / logical_or)");
+  }
+  return t;
+}
+
+template <Tensor (*F)(const Tensor&, const Tensor&)>
+void logical_operator(nb::class_<Tensor>& cls, const char* op, const char* rop) {
+  cls.def(
+      op,
+      [op](const Tensor& a, nb::handle b) {
+        return F(bool_operand(a, op), bool_operand(to_tensor(b, op), op));
+      },
+      nb::is_operator());
+  cls.def(
+      rop,
+      [rop](const Tensor& a, nb::handle b) {
+        return F(bool_operand(to_tensor(b, rop), rop), bool_operand(a, rop));
+      },
+      nb::is_operator());
 }
 
 }  // namespace
@@ -188,8 +231,8 @@ void bind_tensor(nb::module_& m) {
   binary_operator<less_equal>(cls, "__le__", nullptr);
   binary_operator<greater>(cls, "__gt__", nullptr);
   binary_operator<greater_equal>(cls, "__ge__", nullptr);
-  binary_operator<logical_and>(cls, "__and__", "__rand__");
-  binary_operator<logical_or>(cls, "__or__", "__ror__");
+  logical_operator<logical_and>(cls, "__and__", "__rand__");
+  logical_operator<logical_or>(cls, "__or__", "__ror__");
 
   nb::class_<SparseTensor>(m, "SparseTensor",
                            "A COO sparse tensor: indices (nnz, ndim), values (nnz,), a dense "
