@@ -215,6 +215,10 @@ def headline(table, results, img_prefix=None) -> str:
         body.append(line)
     out = "\n".join(lines) + "\n\n" + f"At {fmt_size(big)} elements (float32; T = threads; " \
         "a ratio below 1, in bold, means kcore is faster):\n\n" + md_table(hdr, body) + "\n"
+    notes = [f"`{op.name}`: {op.note}" for op in optable.OPS
+             if op.name in results["ops"] and op.note]
+    if notes:
+        out += "\n" + "; ".join(notes) + ".\n"
     if img_prefix:
         out += (f"\n![kcore time / fastest peer, every op and size]({img_prefix}/bench_ratio.png)\n")
     return out
@@ -372,7 +376,7 @@ def _how(results, impl) -> str:
     how = results.get("install", {}).get("how", {}).get(impl, "")
     if how and how != "already installed":
         return f"pip install {how}"
-    return "pip (kept from an earlier make bench)" if how else "?"
+    return "pip (already in the venv)" if how else "?"
 
 
 def _kcore_suspect(table):
@@ -447,7 +451,9 @@ def plots(table, results, img_dir) -> list[tuple[str, str]]:
                     txt = f"{r['ratio']:.2f}\n{r['best_peer']}"
                 else:
                     txt = "mismatch" if r and "mismatch" in r["cells"].values() else "–"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=7)
+                dark = not math.isnan(m[i, j]) and abs(m[i, j]) > 2
+                ax.text(j, i, txt, ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
         ax.set_xticks(range(len(sizes)), [f"$10^{{{round(math.log10(n))}}}$"
                                           if fmt_size(n).startswith("10^") else str(n)
                                           for n in sizes])
@@ -482,7 +488,7 @@ def plots(table, results, img_dir) -> list[tuple[str, str]]:
             xs = [n for n in sizes if "roof_s" in rows.get((op, n, t), {})]
             if xs:
                 ax.plot(xs, [rows[(op, n, t)]["roof_s"] / n * 1e9 for n in xs], ":",
-                        color="black", lw=1.5, label="memory roofline")
+                        color="black", lw=1.5, marker="_", ms=14, label="memory roofline")
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title(op, fontsize=10)

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -143,9 +144,10 @@ void register_ops(const std::vector<std::int64_t>& sizes) {
     configure(benchmark::RegisterBenchmark(out_name.c_str(), [n](benchmark::State& st) {
       const Tensor t = f32(n, -1, 1);
       for (auto _ : st) {
-        std::vector<float> host(static_cast<std::size_t>(n));
-        t.copy_to(host.data());
-        benchmark::DoNotOptimize(host.data());
+        // Uninitialised, like NumPy's empty array that convert_to_numpy fills.
+        const auto host = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(n));
+        t.copy_to(host.get());
+        benchmark::DoNotOptimize(host.get());
       }
       st.SetItemsProcessed(st.iterations() * n);
     }));
