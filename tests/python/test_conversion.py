@@ -512,7 +512,15 @@ def test_cast_every_pair_against_numpy(src, dst, rng):
     out = kcore.cast(t, dst)
     if src == dst:
         assert out is t
-    assert_tensor(out, np_cast(a, dst), dst, msg=f"cast {src} -> {dst}")
+    expected = np_cast(a, dst)
+    assert_tensor(out, expected, dst, msg=f"cast {src} -> {dst}")
+    # The same rules through the other entry points that take a dtype.
+    assert_tensor(kcore.cast(a, dst), expected, dst, msg=f"cast(ndarray {src}, {dst})")
+    assert_tensor(kcore.convert_to_tensor(a, dtype=dst), expected, dst,
+                  msg=f"convert_to_tensor(ndarray {src}, dtype={dst})")
+    assert_tensor(kcore.convert_to_tensor(t, dtype=dst), expected, dst,
+                  msg=f"convert_to_tensor({src} tensor, dtype={dst})")
+    assert_tensor(kcore.array(t, dtype=dst), expected, dst, msg=f"array({src}, dtype={dst})")
     # The same through a strided view of a tensor, and a 0-size tensor.
     b = a[: (a.size // 6) * 6].reshape(-1, 6)
     view = kcore.convert_to_tensor(b)[::-1, ::2]
@@ -655,3 +663,62 @@ def test_int_lists_round_trip(values):
 def test_float_lists_round_to_float32(values):
     t = kcore.convert_to_tensor(values)
     assert_tensor(t, np.array(values, dtype=np.float64).astype(np.float32))
+
+
+@st.composite
+def rectangular_lists(draw):
+    """A rectangular nested list of Python scalars of one kind mix, with its shape."""
+    shape = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    kinds = draw(st.sets(st.sampled_from(["bool", "int", "float"]), min_size=1))
+    leaf = st.one_of(*[{"bool": st.booleans(),
+                        "int": st.integers(-2**31, 2**31 - 1),
+                        "float": st.floats(-1e30, 1e30, allow_nan=False)}[k] for k in kinds])
+    n = int(np.prod(shape))
+    flat = draw(st.lists(leaf, min_size=n, max_size=n))
+
+    def build(items, dims):
+        if not dims:
+            return items.pop(0)
+        return [build(items, dims[1:]) for _ in range(dims[0])]
+
+    return build(list(flat), shape), tuple(shape), flat
+
+
+@given(case=rectangular_lists(), as_tuples=st.booleans())
+def test_mixed_nested_lists_promote_like_keras(case, as_tuples):
+    value, shape, flat = case
+    if as_tuples:
+        value = tuple(value)
+    if any(type(v) is float for v in flat):
+        expected_dtype = "float32"
+    elif any(type(v) is int for v in flat):
+        expected_dtype = "int32"
+    else:
+        expected_dtype = "bool"
+    t = kcore.convert_to_tensor(value)
+    expected = np.array(flat, dtype=np.float64 if expected_dtype == "float32" else None)
+    assert_tensor(t, expected.astype(expected_dtype).reshape(shape))
+
+
+def test_conversion_from_several_python_threads():
+    import threading
+
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            for _ in range(30):
+                a = random_values(rng, (64, 33), "float32", special=False, scale="small")
+                t = kcore.convert_to_tensor(a)
+                assert_tensor(kcore.cast(t * 2.0, "float64"), (a * 2).astype(np.float64))
+                assert_array(kcore.convert_to_numpy(kcore.transpose(t)), a.T)
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
