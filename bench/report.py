@@ -374,6 +374,9 @@ def _how(results, impl) -> str:
     if impl == "kcore":
         return "pip install --no-build-isolation . (this checkout)"
     how = results.get("install", {}).get("how", {}).get(impl, "")
+    if impl == "torch" and how and "--index-url" not in how:
+        return f"pip install {how} (PyPI's default wheel, run on the CPU; the CPU-only index " \
+               "was not reachable)"
     if how and how != "already installed":
         return f"pip install {how}"
     return "pip (already in the venv)" if how else "?"
