@@ -36,29 +36,82 @@ std::int64_t normalize_axis(std::int64_t axis, std::int64_t ndim, std::string_vi
 // The C++ type that stores one element of each dtype.
 template <class T>
 struct DTypeOf;
-template <> struct DTypeOf<bool> { static constexpr DType value = DType::Bool; };
-template <> struct DTypeOf<std::int8_t> { static constexpr DType value = DType::Int8; };
-template <> struct DTypeOf<std::int16_t> { static constexpr DType value = DType::Int16; };
-template <> struct DTypeOf<std::int32_t> { static constexpr DType value = DType::Int32; };
-template <> struct DTypeOf<std::int64_t> { static constexpr DType value = DType::Int64; };
-template <> struct DTypeOf<std::uint8_t> { static constexpr DType value = DType::UInt8; };
-template <> struct DTypeOf<std::uint16_t> { static constexpr DType value = DType::UInt16; };
-template <> struct DTypeOf<std::uint32_t> { static constexpr DType value = DType::UInt32; };
-template <> struct DTypeOf<std::uint64_t> { static constexpr DType value = DType::UInt64; };
-template <> struct DTypeOf<bfloat16> { static constexpr DType value = DType::BFloat16; };
-template <> struct DTypeOf<float16> { static constexpr DType value = DType::Float16; };
-template <> struct DTypeOf<float> { static constexpr DType value = DType::Float32; };
-template <> struct DTypeOf<double> { static constexpr DType value = DType::Float64; };
-template <> struct DTypeOf<std::complex<float>> { static constexpr DType value = DType::Complex64; };
-template <> struct DTypeOf<std::complex<double>> { static constexpr DType value = DType::Complex128; };
-template <> struct DTypeOf<float8_e4m3fn> { static constexpr DType value = DType::Float8E4M3FN; };
-template <> struct DTypeOf<float8_e5m2> { static constexpr DType value = DType::Float8E5M2; };
+template <>
+struct DTypeOf<bool> {
+  static constexpr DType value = DType::Bool;
+};
+template <>
+struct DTypeOf<std::int8_t> {
+  static constexpr DType value = DType::Int8;
+};
+template <>
+struct DTypeOf<std::int16_t> {
+  static constexpr DType value = DType::Int16;
+};
+template <>
+struct DTypeOf<std::int32_t> {
+  static constexpr DType value = DType::Int32;
+};
+template <>
+struct DTypeOf<std::int64_t> {
+  static constexpr DType value = DType::Int64;
+};
+template <>
+struct DTypeOf<std::uint8_t> {
+  static constexpr DType value = DType::UInt8;
+};
+template <>
+struct DTypeOf<std::uint16_t> {
+  static constexpr DType value = DType::UInt16;
+};
+template <>
+struct DTypeOf<std::uint32_t> {
+  static constexpr DType value = DType::UInt32;
+};
+template <>
+struct DTypeOf<std::uint64_t> {
+  static constexpr DType value = DType::UInt64;
+};
+template <>
+struct DTypeOf<bfloat16> {
+  static constexpr DType value = DType::BFloat16;
+};
+template <>
+struct DTypeOf<float16> {
+  static constexpr DType value = DType::Float16;
+};
+template <>
+struct DTypeOf<float> {
+  static constexpr DType value = DType::Float32;
+};
+template <>
+struct DTypeOf<double> {
+  static constexpr DType value = DType::Float64;
+};
+template <>
+struct DTypeOf<std::complex<float>> {
+  static constexpr DType value = DType::Complex64;
+};
+template <>
+struct DTypeOf<std::complex<double>> {
+  static constexpr DType value = DType::Complex128;
+};
+template <>
+struct DTypeOf<float8_e4m3fn> {
+  static constexpr DType value = DType::Float8E4M3FN;
+};
+template <>
+struct DTypeOf<float8_e5m2> {
+  static constexpr DType value = DType::Float8E5M2;
+};
 
 template <class T>
 inline constexpr DType dtype_of = DTypeOf<T>::value;
 
 template <class T>
-concept Element = requires { DTypeOf<T>::value; };
+concept Element = requires {
+  DTypeOf<T>::value;
+};
 
 // Bytes shared by tensors; owned, or borrowed from an outside owner that `release` lets go.
 class Storage {
@@ -77,7 +130,9 @@ class Storage {
   std::byte* data_;
   std::size_t nbytes_;
   std::function<void()> release_;
-  alignas(64) std::byte inline_[kInlineBytes];
+  // Room for kInlineBytes at a 64-byte boundary inside an object that malloc aligns to 16 (an
+  // over-aligned Storage would need the slower aligned new).
+  alignas(16) std::byte inline_[kInlineBytes + 48];
 };
 
 class Tracer;
@@ -94,8 +149,7 @@ class Tensor {
 
   // Scalars convert implicitly, as weak types, so that `x + 1` and `i < 10` promote like Keras.
   template <class T>
-    requires(std::is_arithmetic_v<T>)
-  Tensor(T value);  // NOLINT(google-explicit-constructor)
+  requires(std::is_arithmetic_v<T>) Tensor(T value);  // NOLINT(google-explicit-constructor)
 
   // A fresh contiguous tensor whose bytes the caller fills (kernels and conversions only).
   static Tensor empty(const Shape& shape, DType dtype);
@@ -188,6 +242,8 @@ class Tensor {
          DType dtype, bool weak);
   template <class T>
   static Tensor scalar(T value, DType dtype, bool weak);
+  template <class T>
+  static Tensor scalar_of(T value);
   void check_element_type(DType requested) const;
   std::int64_t element_offset(std::span<const std::int64_t> index) const;
 
@@ -206,28 +262,28 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 // uint64, when the value does not fit); floating -> weak, held as float64 so that no precision is
 // lost before promotion picks the result dtype (a weak float alone resolves to float32).
 template <class T>
-  requires(std::is_arithmetic_v<T>)
-Tensor::Tensor(T value) : Tensor() {
+requires(std::is_arithmetic_v<T>) Tensor::Tensor(T value) : Tensor(scalar_of(value)) {}
+
+template <class T>
+Tensor Tensor::scalar_of(T value) {
   if constexpr (std::is_same_v<T, bool>) {
-    *this = scalar(value, DType::Bool, false);
+    return scalar(value, DType::Bool, false);
   } else if constexpr (std::is_floating_point_v<T>) {
-    *this = scalar(static_cast<double>(value), DType::Float64, true);
+    return scalar(static_cast<double>(value), DType::Float64, true);
   } else if constexpr (std::is_signed_v<T>) {
     const auto v = static_cast<std::int64_t>(value);
-    if (v >= INT32_MIN && v <= INT32_MAX) {
-      *this = scalar(static_cast<std::int32_t>(v), DType::Int32, true);
-    } else {
-      *this = scalar(v, DType::Int64, true);
-    }
+    if (v >= INT32_MIN && v <= INT32_MAX)
+      return scalar(static_cast<std::int32_t>(v), DType::Int32, true);
+    return scalar(v, DType::Int64, true);
   } else {
     const auto v = static_cast<std::uint64_t>(value);
     if (v <= static_cast<std::uint64_t>(INT32_MAX)) {
-      *this = scalar(static_cast<std::int32_t>(v), DType::Int32, true);
-    } else if (v <= static_cast<std::uint64_t>(INT64_MAX)) {
-      *this = scalar(static_cast<std::int64_t>(v), DType::Int64, true);
-    } else {
-      *this = scalar(v, DType::UInt64, true);
+      return scalar(static_cast<std::int32_t>(v), DType::Int32, true);
     }
+    if (v <= static_cast<std::uint64_t>(INT64_MAX)) {
+      return scalar(static_cast<std::int64_t>(v), DType::Int64, true);
+    }
+    return scalar(v, DType::UInt64, true);
   }
 }
 

@@ -41,28 +41,47 @@ constexpr int kWeakFloat = kNumDTypes + 1;
 constexpr int kNumNodes = kNumDTypes + 2;
 using NodeSet = std::uint32_t;
 
-constexpr int node(DType d) { return static_cast<int>(d); }
+constexpr int node(DType d) {
+  return static_cast<int>(d);
+}
 
 // Immediate supertypes, from keras/src/backend/common/dtypes.py.
 std::vector<int> supertypes(int n) {
   switch (n) {
-    case node(DType::Bool): return {kWeakInt};
-    case node(DType::UInt8): return {node(DType::Int16), node(DType::UInt16)};
-    case node(DType::UInt16): return {node(DType::Int32), node(DType::UInt32)};
-    case node(DType::UInt32): return {node(DType::Int64), node(DType::UInt64)};
-    case node(DType::UInt64): return {kWeakFloat};
-    case kWeakInt: return {node(DType::UInt8), node(DType::Int8), node(DType::Complex64)};
-    case node(DType::Int8): return {node(DType::Int16)};
-    case node(DType::Int16): return {node(DType::Int32)};
-    case node(DType::Int32): return {node(DType::Int64)};
-    case node(DType::Int64): return {kWeakFloat};
-    case kWeakFloat: return {node(DType::BFloat16), node(DType::Float16)};
-    case node(DType::BFloat16): return {node(DType::Float32)};
-    case node(DType::Float16): return {node(DType::Float32)};
-    case node(DType::Float32): return {node(DType::Float64), node(DType::Complex64)};
-    case node(DType::Float64): return {node(DType::Complex128)};
-    case node(DType::Complex64): return {node(DType::Complex128)};
-    default: return {};
+    case node(DType::Bool):
+      return {kWeakInt};
+    case node(DType::UInt8):
+      return {node(DType::Int16), node(DType::UInt16)};
+    case node(DType::UInt16):
+      return {node(DType::Int32), node(DType::UInt32)};
+    case node(DType::UInt32):
+      return {node(DType::Int64), node(DType::UInt64)};
+    case node(DType::UInt64):
+      return {kWeakFloat};
+    case kWeakInt:
+      return {node(DType::UInt8), node(DType::Int8), node(DType::Complex64)};
+    case node(DType::Int8):
+      return {node(DType::Int16)};
+    case node(DType::Int16):
+      return {node(DType::Int32)};
+    case node(DType::Int32):
+      return {node(DType::Int64)};
+    case node(DType::Int64):
+      return {kWeakFloat};
+    case kWeakFloat:
+      return {node(DType::BFloat16), node(DType::Float16)};
+    case node(DType::BFloat16):
+      return {node(DType::Float32)};
+    case node(DType::Float16):
+      return {node(DType::Float32)};
+    case node(DType::Float32):
+      return {node(DType::Float64), node(DType::Complex64)};
+    case node(DType::Float64):
+      return {node(DType::Complex128)};
+    case node(DType::Complex64):
+      return {node(DType::Complex128)};
+    default:
+      return {};
   }
 }
 
@@ -99,20 +118,34 @@ std::string describe(std::span<const DTypeArg> args) {
   return s + ")";
 }
 
-int least_upper_bound(const std::vector<int>& nodes, std::span<const DTypeArg> args,
-                      std::string_view op) {
-  NodeSet common = ~NodeSet{0};
-  for (int n : nodes) common &= upper_bounds()[n];
-  for (int n = 0; n < kNumNodes; ++n) {
-    if ((common & (1U << n)) && upper_bounds()[n] == common) return n;
+// The join of two lattice nodes, -1 where none exists. The lattice's join is associative, so the
+// join of many nodes is a fold of this table.
+using JoinTable = std::array<std::array<int, kNumNodes>, kNumNodes>;
+
+JoinTable compute_joins() {
+  JoinTable t{};
+  for (int a = 0; a < kNumNodes; ++a) {
+    for (int b = 0; b < kNumNodes; ++b) {
+      const NodeSet common = upper_bounds()[a] & upper_bounds()[b];
+      t[a][b] = -1;
+      for (int n = 0; n < kNumNodes; ++n) {
+        if ((common & (1U << n)) && upper_bounds()[n] == common) t[a][b] = n;
+      }
+    }
   }
-  throw ValueError(std::string(op) + ": input dtypes " + describe(args) +
-                   " have no available implicit dtype promotion path");
+  return t;
+}
+
+const JoinTable& joins() {
+  static const JoinTable t = compute_joins();
+  return t;
 }
 
 }  // namespace
 
-std::string_view name(DType dtype) { return kInfo[static_cast<int>(dtype)].name; }
+std::string_view name(DType dtype) {
+  return kInfo[static_cast<int>(dtype)].name;
+}
 
 DType dtype_from_name(std::string_view n) {
   for (int i = 0; i < kNumDTypes; ++i) {
@@ -124,16 +157,34 @@ DType dtype_from_name(std::string_view n) {
                    "float8_e4m3fn, float8_e5m2");
 }
 
-std::size_t itemsize(DType dtype) { return kInfo[static_cast<int>(dtype)].itemsize; }
+std::size_t itemsize(DType dtype) {
+  return kInfo[static_cast<int>(dtype)].itemsize;
+}
 
-bool is_bool(DType d) { return d == DType::Bool; }
-bool is_signed_integer(DType d) { return d >= DType::Int8 && d <= DType::Int64; }
-bool is_unsigned_integer(DType d) { return d >= DType::UInt8 && d <= DType::UInt64; }
-bool is_integer(DType d) { return is_signed_integer(d) || is_unsigned_integer(d); }
-bool is_float8(DType d) { return d == DType::Float8E4M3FN || d == DType::Float8E5M2; }
-bool is_inexact(DType d) { return d >= DType::BFloat16 && d <= DType::Float64; }
-bool is_floating(DType d) { return is_inexact(d) || is_float8(d); }
-bool is_complex(DType d) { return d == DType::Complex64 || d == DType::Complex128; }
+bool is_bool(DType d) {
+  return d == DType::Bool;
+}
+bool is_signed_integer(DType d) {
+  return d >= DType::Int8 && d <= DType::Int64;
+}
+bool is_unsigned_integer(DType d) {
+  return d >= DType::UInt8 && d <= DType::UInt64;
+}
+bool is_integer(DType d) {
+  return is_signed_integer(d) || is_unsigned_integer(d);
+}
+bool is_float8(DType d) {
+  return d == DType::Float8E4M3FN || d == DType::Float8E5M2;
+}
+bool is_inexact(DType d) {
+  return d >= DType::BFloat16 && d <= DType::Float64;
+}
+bool is_floating(DType d) {
+  return is_inexact(d) || is_float8(d);
+}
+bool is_complex(DType d) {
+  return d == DType::Complex64 || d == DType::Complex128;
+}
 
 Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
   if (args.empty()) return {DType::Float32, false};
@@ -147,7 +198,9 @@ Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
   }
   auto weak = [](const DTypeArg& a) { return a.weak && !is_bool(a.dtype) && !is_complex(a.dtype); };
   // A weak float stands for a Python float, whose own dtype is float32 (it may be held wider).
-  auto own_dtype = [&](const DTypeArg& a) { return weak(a) && is_inexact(a.dtype) ? DType::Float32 : a.dtype; };
+  auto own_dtype = [&](const DTypeArg& a) {
+    return weak(a) && is_inexact(a.dtype) ? DType::Float32 : a.dtype;
+  };
   if (args.size() == 1) return {own_dtype(args[0]), weak(args[0])};
 
   bool all_weak = true;
@@ -158,17 +211,18 @@ Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
   }
   if (all_equal && !all_weak) return {args[0].dtype, false};
 
-  std::vector<int> nodes;
+  int lub = -2;
   for (const auto& a : args) {
-    if (!all_weak && weak(a)) {
-      nodes.push_back(is_inexact(a.dtype) ? kWeakFloat : kWeakInt);
-    } else {
-      nodes.push_back(node(own_dtype(a)));
+    const int n =
+        !all_weak && weak(a) ? (is_inexact(a.dtype) ? kWeakFloat : kWeakInt) : node(own_dtype(a));
+    lub = lub == -2 ? n : joins()[static_cast<std::size_t>(lub)][static_cast<std::size_t>(n)];
+    if (lub < 0) {
+      throw ValueError(std::string(op) + ": input dtypes " + describe(args) +
+                       " have no available implicit dtype promotion path");
     }
   }
   // Only a mix of strong and weak arguments can meet at a weak node; the result is then strong
   // (docs/semantics.md), where Keras would mark it weak.
-  const int lub = least_upper_bound(nodes, args, op);
   if (lub == kWeakInt) return {DType::Int32, false};
   if (lub == kWeakFloat) return {DType::Float32, false};
   return {static_cast<DType>(lub), all_weak};

@@ -70,7 +70,8 @@ constexpr std::size_t kAlignment = 64;
 
 Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
   if (nbytes <= kInlineBytes) {
-    data_ = inline_;
+    const auto address = reinterpret_cast<std::uintptr_t>(inline_);
+    data_ = inline_ + ((kAlignment - address % kAlignment) % kAlignment);
     return;
   }
   const std::size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
@@ -84,7 +85,7 @@ Storage::Storage(void* data, std::size_t nbytes, std::function<void()> release)
 Storage::~Storage() {
   if (release_) {
     release_();
-  } else if (data_ != inline_) {
+  } else if (data_ < inline_ || data_ >= inline_ + sizeof(inline_)) {
     std::free(data_);
   }
 }

@@ -19,6 +19,8 @@ enum class BinaryOp {
   LogicalAnd,
   LogicalOr,
 };
+inline constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::LogicalNot) + 1;
+inline constexpr int kNumBinaryOps = static_cast<int>(BinaryOp::LogicalOr) + 1;
 
 std::string_view op_name(UnaryOp op);
 std::string_view op_name(BinaryOp op);
