@@ -97,6 +97,40 @@ int main() {
            },
            targets));
 
+  {
+    heading("top_k");
+    std::cout << ">>> x = keras.ops.convert_to_tensor([5, 2, 7, 1, 9, 3])\n"
+                 ">>> values, indices = top_k(x, k=3)\n";
+    const auto [values, indices] = top_k(convert_to_tensor({5, 2, 7, 1, 9, 3}), 3);
+    show("values", values);
+    show("indices", indices);
+    const auto special = top_k(convert_to_tensor(std::vector<float>{1.0F, NAN, -0.0F, 0.0F}), 4);
+    show("top_k([1, nan, -0.0, 0.0], 4).indices   (NaN first, -0.0 ties +0.0)", special.indices);
+
+    heading("in_top_k");
+    std::cout << ">>> targets = keras.ops.convert_to_tensor([2, 5, 3])\n"
+                 ">>> predictions = keras.ops.convert_to_tensor(\n"
+                 "... [[0.1, 0.4, 0.6, 0.9, 0.5],\n"
+                 "...  [0.1, 0.7, 0.9, 0.8, 0.3],\n"
+                 "...  [0.1, 0.6, 0.9, 0.9, 0.5]])\n"
+                 ">>> in_top_k(targets, predictions, k=3)\n";
+    const Tensor predictions = convert_to_tensor(
+        {{0.1, 0.4, 0.6, 0.9, 0.5}, {0.1, 0.7, 0.9, 0.8, 0.3}, {0.1, 0.6, 0.9, 0.9, 0.5}});
+    show("in_top_k(targets, predictions, 3)",
+         in_top_k(convert_to_tensor({2, 5, 3}), predictions, 3));
+
+    heading("segment_sum and segment_max");
+    std::cout << ">>> data = keras.ops.convert_to_tensor([1, 2, 10, 20, 100, 200])\n"
+                 ">>> segment_ids = keras.ops.convert_to_tensor([0, 0, 1, 1, 2, 2])\n"
+                 ">>> num_segments = 3\n";
+    const Tensor data = convert_to_tensor({1, 2, 10, 20, 100, 200});
+    const Tensor segment_ids = convert_to_tensor({0, 0, 1, 1, 2, 2});
+    show("segment_sum(data, segment_ids, 3)", segment_sum(data, segment_ids, 3));
+    show("segment_max(data, segment_ids, 3)", segment_max(data, segment_ids, 3));
+    show("segment_max(data, [0, 0, -1, 3, 3, 3])   (num_segments inferred, -1 dropped)",
+         segment_max(data, convert_to_tensor({0, 0, -1, 3, 3, 3})));
+  }
+
   heading("basics around them");
   const Tensor a = arange(6);
   const Tensor m = reshape(a, {2, 3});
