@@ -199,6 +199,7 @@ std::int64_t Tensor::element_offset(std::span<const std::int64_t> index) const {
 }
 
 void Tensor::copy_to(void* dst) const {
+  if (size() == 0) return;  // dst may be null then (an empty vector's data())
   if (is_contiguous()) {
     std::memcpy(dst, bytes(), static_cast<std::size_t>(size()) * itemsize(dtype_));
     return;

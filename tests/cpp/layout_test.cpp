@@ -530,6 +530,46 @@ TEST(AsContiguous, SameTensorOrACopy) {
   });
 }
 
+TEST(AsContiguous, LargeCopiesAreIndependentOfTheThreadCount) {
+  ThreadCountGuard guard;
+  std::mt19937 rng(3);
+  const std::int64_t A = 101, B = 100, C = 100;  // over 10^6 elements
+  const auto v = random_values<std::int32_t>(rng, A * B * C);
+  const Tensor base = make(v, {A, B, C});
+  auto at = [&](std::int64_t a, std::int64_t b, std::int64_t c) {
+    return v[static_cast<std::size_t>((a * B + b) * C + c)];
+  };
+  // t[c][a][b] = base[a][b][c]; r[a][b][c] = base[A-1-a][b][C-1-2c].
+  const Tensor t = kcore::transpose(base, Axes{2, 0, 1});
+  const Tensor r = kcore::getitem(base, {Slice{std::nullopt, std::nullopt, -1}, Slice{},
+                                         Slice{std::nullopt, std::nullopt, -2}});
+  std::vector<std::int32_t> expected_t;
+  for (std::int64_t c = 0; c < C; ++c) {
+    for (std::int64_t a = 0; a < A; ++a) {
+      for (std::int64_t b = 0; b < B; ++b) expected_t.push_back(at(a, b, c));
+    }
+  }
+  std::vector<std::int32_t> expected_r;
+  for (std::int64_t a = 0; a < A; ++a) {
+    for (std::int64_t b = 0; b < B; ++b) {
+      for (std::int64_t c = 0; c < C / 2; ++c)
+        expected_r.push_back(at(A - 1 - a, b, C - 1 - 2 * c));
+    }
+  }
+  for (int threads : {1, 2}) {
+    kcore::set_num_threads(threads);
+    EXPECT_EQ(kcore::ascontiguous(t).to_vector<std::int32_t>(), expected_t) << threads;
+    EXPECT_EQ(kcore::ascontiguous(r).to_vector<std::int32_t>(), expected_r) << threads;
+    const auto cv = kcore::concatenate({t, t}, 1).to_vector<std::int32_t>();
+    ASSERT_EQ(cv.size(), 2 * expected_t.size());
+    for (std::size_t i = 0; i < cv.size(); i += 7919) {
+      const std::size_t c = i / (2 * A * B);
+      const std::size_t rest = i % (2 * A * B) % (A * B);
+      ASSERT_EQ(cv[i], expected_t[c * A * B + rest]) << threads;
+    }
+  }
+}
+
 // ---- getitem --------------------------------------------------------------------------------
 
 // The positions Python's range(*slice(start, stop, step).indices(n)) visits, written from the
