@@ -190,13 +190,20 @@ std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::st
     }
     return static_cast<std::int64_t>(i);
   };
-  if (nb::isinstance<Tensor>(x)) {
-    const Tensor t = cast(*nb::inst_ptr<Tensor>(x), DType::Int64);
-    if (!is_integer(nb::inst_ptr<Tensor>(x)->dtype()) || t.ndim() > 1) {
+  auto from_tensor = [&](const Tensor& given) {
+    if (!is_integer(given.dtype()) || given.ndim() > 1) {
       throw TypeError(std::string(op) + ": " + std::string(what) +
-                      " must be an integer or a 1-D integer tensor");
+                      " must be an integer or a 1-D integer tensor; received dtype " +
+                      std::string(name(given.dtype())) + " and shape " +
+                      format_shape(given.shape()));
     }
-    return ascontiguous(t).to_vector<std::int64_t>();
+    return ascontiguous(cast(given, DType::Int64)).to_vector<std::int64_t>();
+  };
+  if (nb::isinstance<Tensor>(x)) return from_tensor(*nb::inst_ptr<Tensor>(x));
+  // NumPy (or JAX) integer arrays, as jnp.zeros(np.array([2, 3])) and jnp.reshape accept.
+  if (!PyList_Check(x.ptr()) && !PyTuple_Check(x.ptr()) && nb::hasattr(x, "ndim") &&
+      nb::hasattr(x, "dtype") && nb::cast<std::int64_t>(x.attr("ndim")) >= 1) {
+    return from_tensor(to_tensor(x, op));
   }
   if (PyList_Check(x.ptr()) || PyTuple_Check(x.ptr())) {
     for (auto v : nb::borrow<nb::sequence>(x)) out.push_back(as_int(v));

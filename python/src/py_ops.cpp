@@ -103,8 +103,11 @@ template <Reduction F>
 void def_reduction(nb::module_& m, const char* name, const char* doc) {
   m.def(
       name,
-      [name](nb::handle x, nb::handle axis, bool keepdims) {
-        return F(to_tensor(x, name), to_optional_axes(axis, name), keepdims);
+      [name](nb::handle x, nb::handle axis, nb::handle keepdims) {
+        // Any truth value, as in NumPy and JAX (np.True_ included).
+        const int keep = PyObject_IsTrue(keepdims.ptr());
+        if (keep < 0) throw nb::python_error();
+        return F(to_tensor(x, name), to_optional_axes(axis, name), keep == 1);
       },
       "x"_a, "axis"_a = nb::none(), "keepdims"_a = false, doc);
 }

@@ -520,6 +520,37 @@ def test_max_of_empty_axis_with_empty_output(op):
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min"])
+def test_reduction_argument_forms(op):
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    t = _tensor(a)
+    fn, ref = getattr(kcore, op), getattr(np, op)
+    for axis in (np.int64(1), [0, 2], (np.int8(-1),), np.array([0, 1]), _tensor(np.int32(2)),
+                 _tensor(np.array([2, 0], np.int64))):
+        np_axis = tuple(np.atleast_1d(np.asarray(axis)).tolist())
+        for keepdims in (True, False, np.True_, np.False_, 1, 0):
+            expected = ref(a, axis=np_axis, keepdims=bool(keepdims)).astype(np.float32)
+            assert_tensor(fn(t, axis=axis, keepdims=keepdims), expected,
+                          msg=f"{op}(axis={axis!r}, keepdims={keepdims!r})")
+    with pytest.raises(TypeError, match=f"^{op}"):
+        fn(t, axis=np.array([0.0]))
+    with pytest.raises(TypeError, match=f"^{op}"):
+        fn(t, axis=_tensor(np.array([True])))
+
+
+def test_shape_arguments_as_arrays():
+    assert kcore.zeros(np.array([2, 3])).shape == (2, 3)
+    assert kcore.ones(np.array([4], np.uint8), "int8").shape == (4,)
+    assert kcore.full(np.array([2, 2]), 7, "int32").shape == (2, 2)
+    assert kcore.reshape(kcore.ones((2, 3)), np.array([3, -1])).shape == (3, 2)
+    assert kcore.broadcast_to(kcore.ones((3,)), np.array([2, 3])).shape == (2, 3)
+    assert kcore.transpose(kcore.ones((2, 3, 4)), np.array([2, 0, 1])).shape == (4, 2, 3)
+    with pytest.raises(TypeError, match="^zeros"):
+        kcore.zeros(np.array([2.0, 3.0]))
+    with pytest.raises(TypeError, match="^reshape"):
+        kcore.reshape(kcore.ones((2, 3)), np.ones((2, 3), np.int32))
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min"])
 def test_reduction_axis_errors(op):
     fn = getattr(kcore, op)
     x = kcore.ones((2, 3))
