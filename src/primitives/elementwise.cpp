@@ -84,14 +84,38 @@ std::string_view op_name(BinaryOp op) {
 
 namespace {
 
-bool is_comparison(BinaryOp op) {
+constexpr bool is_comparison(BinaryOp op) {
   return op >= BinaryOp::Equal && op <= BinaryOp::GreaterEqual;
 }
-bool is_ordering(BinaryOp op) {
+constexpr bool is_ordering(BinaryOp op) {
   return op >= BinaryOp::Less && op <= BinaryOp::GreaterEqual;
 }
-bool is_logical(BinaryOp op) {
+constexpr bool is_logical(BinaryOp op) {
   return op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr;
+}
+
+// Calls f(std::integral_constant<BinaryOp, op>{}).
+template <class F>
+void with_constant_op(BinaryOp op, F&& f) {
+  switch (op) {
+#define KCORE_CASE(o)                                   \
+  case BinaryOp::o:                                     \
+    f(std::integral_constant<BinaryOp, BinaryOp::o>{}); \
+    return;
+    KCORE_CASE(Add)
+    KCORE_CASE(Subtract)
+    KCORE_CASE(Multiply)
+    KCORE_CASE(Divide)
+    KCORE_CASE(Equal)
+    KCORE_CASE(NotEqual)
+    KCORE_CASE(Less)
+    KCORE_CASE(LessEqual)
+    KCORE_CASE(Greater)
+    KCORE_CASE(GreaterEqual)
+    KCORE_CASE(LogicalAnd)
+    KCORE_CASE(LogicalOr)
+#undef KCORE_CASE
+  }
 }
 
 // Integer arithmetic wraps: carry it out on an unsigned type at least as wide as T and as
@@ -305,15 +329,20 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
   cpu::dispatch(operand, [&]<class T>() {
     if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
       using C = cpu::compute_t<T>;
-      if (is_comparison(op)) {
-        cpu::map_binary<bool, T>(out, a, b, [op](T x, T y) {
-          return apply_comparison<C>(op, cpu::to_compute(x), cpu::to_compute(y));
-        });
-      } else {
-        cpu::map_binary<T, T>(out, a, b, [op](T x, T y) {
-          return cpu::from_compute<T>(apply_binary<C>(op, cpu::to_compute(x), cpu::to_compute(y)));
-        });
-      }
+      // The op becomes a compile-time constant, so that the inner loops vectorise.
+      with_constant_op(op, [&](auto kOp) {
+        if constexpr (is_comparison(kOp.value)) {
+          cpu::map_binary<bool, T>(out, a, b, [](T x, T y) {
+            return apply_comparison<C>(decltype(kOp)::value, cpu::to_compute(x),
+                                       cpu::to_compute(y));
+          });
+        } else if constexpr (!is_logical(kOp.value)) {
+          cpu::map_binary<T, T>(out, a, b, [](T x, T y) {
+            return cpu::from_compute<T>(
+                apply_binary<C>(decltype(kOp)::value, cpu::to_compute(x), cpu::to_compute(y)));
+          });
+        }
+      });
     }
   });
   return {out};

@@ -29,8 +29,8 @@ std::vector<std::int64_t> normalize_reduction_axes(
   for (auto a : *axis) axes.push_back(normalize_axis(a, ndim, op));
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
-    throw ValueError(std::string(op) + ": received a repeated axis in " +
-                     format_shape(*axis) + "; expected distinct axes");
+    throw ValueError(std::string(op) + ": received a repeated axis in " + format_shape(*axis) +
+                     "; expected distinct axes");
   }
   return axes;
 }
@@ -120,6 +120,38 @@ struct Reducer {
     }
   }
 
+  // Sum of n contiguous elements in independent lanes, combined in a fixed order: the lanes
+  // vectorise, and the result does not depend on where threads split the work.
+  static A contiguous_sum(const T* q, std::int64_t n) {
+    constexpr int kLanes = 16;
+    A lanes[kLanes] = {};
+    std::int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int j = 0; j < kLanes; ++j) lanes[j] = plus(lanes[j], widen(q[i + j]));
+    }
+    A s = A(0);
+    for (; i < n; ++i) s = plus(s, widen(q[i]));
+    for (int j = 0; j < kLanes; ++j) s = plus(s, lanes[j]);
+    return s;
+  }
+
+  static A widen(T v) {
+    if constexpr (cpu::is_narrow_float_v<T>) {
+      return static_cast<double>(static_cast<float>(v));
+    } else {
+      return static_cast<A>(v);
+    }
+  }
+
+  static A plus(A a, A b) {
+    if constexpr (std::is_integral_v<A>) {
+      using U = std::make_unsigned_t<A>;
+      return static_cast<A>(static_cast<U>(a) + static_cast<U>(b));
+    } else {
+      return a + b;
+    }
+  }
+
   // Reduces positions [k0, k1) of `red` starting at `base`.
   A run(const std::byte* base, const Dims& red, std::int64_t k0, std::int64_t k1) const {
     A acc = identity();
@@ -132,10 +164,7 @@ struct Reducer {
       const std::int64_t n = std::min(inner - in_run, k1 - k);
       const std::byte* p = base + red.offset(k);
       if (op == ReduceOp::Sum && inner_stride == sizeof(T) && !cpu::is_complex_v<T>) {
-        const T* q = reinterpret_cast<const T*>(p);
-        A s = A(0);
-        for (std::int64_t i = 0; i < n; ++i) s = combine(s, load(reinterpret_cast<const std::byte*>(q + i)));
-        acc = combine(acc, s);
+        acc = combine(acc, contiguous_sum(reinterpret_cast<const T*>(p), n));
       } else {
         for (std::int64_t i = 0; i < n; ++i) acc = combine(acc, load(p + i * inner_stride));
       }
@@ -151,9 +180,12 @@ constexpr std::int64_t kBlock = 1 << 16;
 
 std::string_view Reduce::name() const {
   switch (op_) {
-    case ReduceOp::Sum: return "sum";
-    case ReduceOp::Max: return "max";
-    case ReduceOp::Min: return "min";
+    case ReduceOp::Sum:
+      return "sum";
+    case ReduceOp::Max:
+      return "max";
+    case ReduceOp::Min:
+      return "min";
   }
   return "reduce";
 }
