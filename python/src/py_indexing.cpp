@@ -6,7 +6,9 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "py_convert.h"
 #include "py_module.h"
@@ -31,9 +33,32 @@ std::int64_t to_int(nb::handle v, const char* op, const char* what) {
                   nb::cast<std::string>(nb::str(v.type().attr("__name__"))));
 }
 
+// A list or tuple of exact Python ints, read without attribute lookups; nullopt for anything
+// else (the general conversion then handles it, errors included).
+std::optional<std::vector<std::int64_t>> exact_ints(nb::handle s) {
+  PyObject* p = s.ptr();
+  if (!PyList_Check(p) && !PyTuple_Check(p)) return std::nullopt;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(p);
+  PyObject** items = PySequence_Fast_ITEMS(p);
+  std::vector<std::int64_t> out(static_cast<std::size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    if (!PyLong_CheckExact(items[i])) return std::nullopt;
+    int overflow = 0;
+    out[static_cast<std::size_t>(i)] = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+    if (overflow != 0) return std::nullopt;
+  }
+  return out;
+}
+
+std::vector<std::int64_t> to_ints(nb::handle s, const char* op, const char* what) {
+  if (auto v = exact_ints(s)) return std::move(*v);
+  return to_int_list(s, op, what);
+}
+
 // start_indices: a list or tuple of ints (static), or a tensor, array, or list holding tensors
 // (read when the op runs).
 StartIndices to_start_indices(nb::handle s, const char* op) {
+  if (auto v = exact_ints(s)) return StartIndices(std::move(*v));
   if (nb::isinstance<Tensor>(s)) return StartIndices(*nb::inst_ptr<Tensor>(s));
   if (PyList_Check(s.ptr()) || PyTuple_Check(s.ptr())) {
     bool all_ints = true;
@@ -72,7 +97,7 @@ void bind_indexing(nb::module_& m) {
       "scatter",
       [](nb::handle indices, nb::handle values, nb::handle shape) {
         return scatter(to_tensor(indices, "scatter"), to_tensor(values, "scatter"),
-                       to_int_list(shape, "scatter", "shape"));
+                       to_ints(shape, "scatter", "shape"));
       },
       "indices"_a, "values"_a, "shape"_a,
       "Zeros of `shape` and values.dtype with `values` added at `indices` ([..., d]); duplicate "
@@ -94,7 +119,7 @@ void bind_indexing(nb::module_& m) {
       "slice",
       [](nb::handle inputs, nb::handle start_indices, nb::handle shape) {
         return slice(to_tensor(inputs, "slice"), to_start_indices(start_indices, "slice"),
-                     to_int_list(shape, "slice", "shape"));
+                     to_ints(shape, "slice", "shape"));
       },
       "inputs"_a, "start_indices"_a, "shape"_a,
       "inputs[s0:s0+shape0, ...], a view; -1 in shape means to the end. Starts (ints or a 1-D "

@@ -730,6 +730,13 @@ TEST(IndexingBatching, VectorizedMapEqualsLoop) {
                                     ones({1, 5}, DType::Float64), "add")));
     EXPECT_EQ(values(getitem(out[3].leaf(), {k})), values(extract_sequences(xi, 3, 2)));
   }
+  // -1 ("to the end") needs the values of the starts, which a batched start has not.
+  EXPECT_THROW(vectorized_map(
+                   [](const Tensor& s) {
+                     return slice(zeros({4, 5}), s, {-1, 2});
+                   },
+                   starts),
+               ValueError);
   // unstack inside vectorized_map.
   const Tree u = vectorized_map(
       [](const Tree& e) {

@@ -127,6 +127,9 @@ def test_scatter_duplicates_add_in_index_order():
     assert_tensor(kcore.scatter(indices, values, (2,)), np.array([0.0, 2.0], np.float32))
     assert_tensor(kcore.scatter(indices, np.array([True, False, False, True]), (2,)),
                   np.array([True, False]))
+    # bfloat16 rounds after each addition: 256 + 1 is 256 (docs/semantics.md).
+    assert_tensor(kcore.scatter([[0], [0]], np.array([256, 1], ml_dtypes.bfloat16), (1,)),
+                  np.array([256], ml_dtypes.bfloat16))
     bf = np.array([1, 2, 3, 4], ml_dtypes.bfloat16)
     assert_tensor(kcore.scatter(np.array([[1], [1], [0], [1]]), bf, (2,)),
                   np.array([3, 7], ml_dtypes.bfloat16))
