@@ -23,14 +23,13 @@ struct Format {
   static constexpr int kMaxExpField = FiniteOnly ? (1 << ExpBits) - 1 : (1 << ExpBits) - 2;
   static constexpr Bits kSignBit = Bits(1U << (ExpBits + MantBits));
   static constexpr Bits kMantMask = Bits((1U << MantBits) - 1);
-  static constexpr Bits kNaN = FiniteOnly ? Bits((1U << (ExpBits + MantBits)) - 1)
-                                          : Bits(((1U << ExpBits) - 1) << MantBits |
-                                                 (1U << (MantBits - 1)));
+  static constexpr Bits kNaN =
+      FiniteOnly ? Bits((1U << (ExpBits + MantBits)) - 1)
+                 : Bits(((1U << ExpBits) - 1) << MantBits | (1U << (MantBits - 1)));
   static constexpr Bits kInf = Bits(((1U << ExpBits) - 1) << MantBits);
   // Largest finite value: for FiniteOnly formats the top mantissa pattern is NaN.
   static constexpr double max_finite() {
-    const double mant = FiniteOnly ? 2.0 - 2.0 / (1 << MantBits)
-                                   : 2.0 - 1.0 / (1 << MantBits);
+    const double mant = FiniteOnly ? 2.0 - 2.0 / (1 << MantBits) : 2.0 - 1.0 / (1 << MantBits);
     double scale = 1.0;
     for (int i = 0; i < kMaxExpField - kBias; ++i) scale *= 2.0;
     return mant * scale;

@@ -25,9 +25,9 @@ SparseTensor::SparseTensor(Tensor indices, Tensor values, Shape dense_shape)
   if (indices.ndim() != 2 || indices.shape()[1] != nd || values.ndim() != 1 ||
       values.shape()[0] != indices.shape()[0]) {
     throw ValueError("SparseTensor: received indices of shape " + format_shape(indices.shape()) +
-                     " and values of shape " + format_shape(values.shape()) +
-                     " for dense shape " + format_shape(dense_shape_) +
-                     "; expected indices (nnz, " + std::to_string(nd) + ") and values (nnz,)");
+                     " and values of shape " + format_shape(values.shape()) + " for dense shape " +
+                     format_shape(dense_shape_) + "; expected indices (nnz, " + std::to_string(nd) +
+                     ") and values (nnz,)");
   }
   indices_ = ascontiguous(cast(indices, DType::Int64));
   values_ = values;

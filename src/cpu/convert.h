@@ -27,8 +27,8 @@ inline To float_to_int(double v) {
 template <class I>
 inline double int_to_double_round_to_odd(I v) {
   const bool negative = v < 0;
-  std::uint64_t m = negative ? std::uint64_t(0) - static_cast<std::uint64_t>(v)
-                             : static_cast<std::uint64_t>(v);
+  std::uint64_t m =
+      negative ? std::uint64_t(0) - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
   const int width = std::bit_width(m);
   if (width <= 53) return negative ? -static_cast<double>(m) : static_cast<double>(m);
   const int shift = width - 53;

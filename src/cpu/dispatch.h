@@ -13,31 +13,48 @@ namespace kcore::cpu {
 template <class F>
 decltype(auto) dispatch(DType dtype, F&& f) {
   switch (dtype) {
-    case DType::Bool: return f.template operator()<bool>();
-    case DType::Int8: return f.template operator()<std::int8_t>();
-    case DType::Int16: return f.template operator()<std::int16_t>();
-    case DType::Int32: return f.template operator()<std::int32_t>();
-    case DType::Int64: return f.template operator()<std::int64_t>();
-    case DType::UInt8: return f.template operator()<std::uint8_t>();
-    case DType::UInt16: return f.template operator()<std::uint16_t>();
-    case DType::UInt32: return f.template operator()<std::uint32_t>();
-    case DType::UInt64: return f.template operator()<std::uint64_t>();
-    case DType::BFloat16: return f.template operator()<bfloat16>();
-    case DType::Float16: return f.template operator()<float16>();
-    case DType::Float32: return f.template operator()<float>();
-    case DType::Float64: return f.template operator()<double>();
-    case DType::Complex64: return f.template operator()<std::complex<float>>();
-    case DType::Complex128: return f.template operator()<std::complex<double>>();
-    case DType::Float8E4M3FN: return f.template operator()<float8_e4m3fn>();
-    case DType::Float8E5M2: return f.template operator()<float8_e5m2>();
+    case DType::Bool:
+      return f.template operator()<bool>();
+    case DType::Int8:
+      return f.template operator()<std::int8_t>();
+    case DType::Int16:
+      return f.template operator()<std::int16_t>();
+    case DType::Int32:
+      return f.template operator()<std::int32_t>();
+    case DType::Int64:
+      return f.template operator()<std::int64_t>();
+    case DType::UInt8:
+      return f.template operator()<std::uint8_t>();
+    case DType::UInt16:
+      return f.template operator()<std::uint16_t>();
+    case DType::UInt32:
+      return f.template operator()<std::uint32_t>();
+    case DType::UInt64:
+      return f.template operator()<std::uint64_t>();
+    case DType::BFloat16:
+      return f.template operator()<bfloat16>();
+    case DType::Float16:
+      return f.template operator()<float16>();
+    case DType::Float32:
+      return f.template operator()<float>();
+    case DType::Float64:
+      return f.template operator()<double>();
+    case DType::Complex64:
+      return f.template operator()<std::complex<float>>();
+    case DType::Complex128:
+      return f.template operator()<std::complex<double>>();
+    case DType::Float8E4M3FN:
+      return f.template operator()<float8_e4m3fn>();
+    case DType::Float8E5M2:
+      return f.template operator()<float8_e5m2>();
   }
   return f.template operator()<float>();
 }
 
 template <class T>
 inline constexpr bool is_narrow_float_v =
-    std::is_same_v<T, bfloat16> || std::is_same_v<T, float16> ||
-    std::is_same_v<T, float8_e4m3fn> || std::is_same_v<T, float8_e5m2>;
+    std::is_same_v<T, bfloat16> || std::is_same_v<T, float16> || std::is_same_v<T, float8_e4m3fn> ||
+    std::is_same_v<T, float8_e5m2>;
 
 template <class T>
 inline constexpr bool is_complex_v =

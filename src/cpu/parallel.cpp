@@ -164,6 +164,8 @@ void set_num_threads(int n) {
   cpu::ThreadPool::instance().set_threads(n);
 }
 
-int num_threads() { return cpu::ThreadPool::instance().threads(); }
+int num_threads() {
+  return cpu::ThreadPool::instance().threads();
+}
 
 }  // namespace kcore

@@ -41,7 +41,8 @@ class StridedLoop {
       }
       if (!shape_.empty()) {
         bool mergeable = true;
-        for (std::size_t k = 0; k < N; ++k) mergeable = mergeable && strides_.back()[k] == s[k] * shape[d];
+        for (std::size_t k = 0; k < N; ++k)
+          mergeable = mergeable && strides_.back()[k] == s[k] * shape[d];
         if (mergeable) {
           shape_.back() *= shape[d];
           strides_.back() = s;
@@ -65,9 +66,8 @@ class StridedLoop {
   template <class Kernel>
   void run(Kernel&& kernel, std::int64_t grain = 32768) const {
     if (total_ <= 0) return;
-    parallel_for(total_, grain, [&](std::int64_t begin, std::int64_t end) {
-      run_range(begin, end, kernel);
-    });
+    parallel_for(total_, grain,
+                 [&](std::int64_t begin, std::int64_t end) { run_range(begin, end, kernel); });
   }
 
  private:

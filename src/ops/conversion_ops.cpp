@@ -101,11 +101,19 @@ MaybeSparse convert_to_tensor(const SparseTensor& value, std::optional<DType> dt
   return converted;
 }
 
-bool is_tensor(const Tensor& /*x*/) { return true; }
-bool is_tensor(const SparseTensor& /*x*/) { return true; }
+bool is_tensor(const Tensor& /*x*/) {
+  return true;
+}
+bool is_tensor(const SparseTensor& /*x*/) {
+  return true;
+}
 
-Shape shape(const Tensor& x) { return x.shape(); }
-Shape shape(const SparseTensor& x) { return x.shape(); }
+Shape shape(const Tensor& x) {
+  return x.shape();
+}
+Shape shape(const SparseTensor& x) {
+  return x.shape();
+}
 
 Tensor cast(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype && !x.weak()) return x;

@@ -53,13 +53,11 @@ Tensor arange(const Tensor& start, const Tensor& stop, const Tensor& step,
   }
   const DType d = dtype ? *dtype
                         : promote({{start.dtype(), start.weak()},
-                                                        {stop.dtype(), stop.weak()},
-                                                        {step.dtype(), step.weak()}},
+                                   {stop.dtype(), stop.weak()},
+                                   {step.dtype(), step.weak()}},
                                   "arange")
                               .dtype;
-  const auto as_double = [](const Tensor& t) {
-    return cast(t, DType::Float64).item<double>();
-  };
+  const auto as_double = [](const Tensor& t) { return cast(t, DType::Float64).item<double>(); };
   const double b = as_double(start);
   const double e = as_double(stop);
   const double s = as_double(step);
@@ -83,7 +81,9 @@ Tensor arange(const Tensor& start, const Tensor& stop, const Tensor& step,
   return out;
 }
 
-Tensor arange(const Tensor& stop) { return arange(0, stop, 1); }
+Tensor arange(const Tensor& stop) {
+  return arange(0, stop, 1);
+}
 
 Tensor array(const Nested& value, std::optional<DType> dtype) {
   const Tensor t = convert_to_tensor(value, dtype);

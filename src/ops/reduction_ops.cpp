@@ -7,8 +7,8 @@
 namespace kcore {
 namespace {
 
-Tensor reduce(ReduceOp op, std::string_view name, const Tensor& x,
-              const std::optional<Axes>& axis, bool keepdims) {
+Tensor reduce(ReduceOp op, std::string_view name, const Tensor& x, const std::optional<Axes>& axis,
+              bool keepdims) {
   auto axes = normalize_reduction_axes(axis, x.ndim(), name);
   return bind1(std::make_shared<Reduce>(op, std::move(axes), keepdims), {x});
 }

@@ -154,8 +154,8 @@ Tensor getitem(const Tensor& x, const std::vector<Index>& index) {
                      " ellipses; expected at most one");
   }
   if (consumed > x.ndim()) {
-    throw IndexError("getitem: too many indices for a tensor of rank " +
-                     std::to_string(x.ndim()) + ": received " + std::to_string(consumed));
+    throw IndexError("getitem: too many indices for a tensor of rank " + std::to_string(x.ndim()) +
+                     ": received " + std::to_string(consumed));
   }
   std::vector<std::int64_t> start;
   std::vector<std::int64_t> step;

@@ -86,9 +86,9 @@ std::optional<Strides> reshape_strides(const Tensor& x, const Shape& shape) {
 std::vector<TensorSpec> Reshape::infer(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
   if (checked_size(shape_, "reshape") != x.size()) {
-    throw ValueError("reshape: cannot reshape a tensor of shape " + format_shape(x.shape()) +
-                     " (" + std::to_string(x.size()) + " elements) into shape " +
-                     format_shape(shape_) + "; expected the same number of elements");
+    throw ValueError("reshape: cannot reshape a tensor of shape " + format_shape(x.shape()) + " (" +
+                     std::to_string(x.size()) + " elements) into shape " + format_shape(shape_) +
+                     "; expected the same number of elements");
   }
   return {{shape_, x.dtype(), x.weak()}};
 }
@@ -108,7 +108,8 @@ std::vector<TensorSpec> Transpose::infer(std::span<const Tensor> inputs) const {
   std::vector<std::int64_t> sorted = perm_;
   std::sort(sorted.begin(), sorted.end());
   bool valid = static_cast<std::int64_t>(perm_.size()) == x.ndim();
-  for (std::size_t i = 0; valid && i < sorted.size(); ++i) valid = sorted[i] == static_cast<std::int64_t>(i);
+  for (std::size_t i = 0; valid && i < sorted.size(); ++i)
+    valid = sorted[i] == static_cast<std::int64_t>(i);
   if (!valid) {
     throw ValueError("transpose: axes " + format_shape(perm_) +
                      " are not a permutation of the axes of a tensor of shape " +
@@ -137,8 +138,8 @@ std::vector<TensorSpec> BroadcastTo::infer(std::span<const Tensor> inputs) const
   for (auto d : shape_) ok = ok && d >= 0;
   if (ok) checked_size(shape_, "broadcast_to");
   if (!ok) {
-    throw ValueError("broadcast_to: cannot broadcast a tensor of shape " +
-                     format_shape(x.shape()) + " to shape " + format_shape(shape_) +
+    throw ValueError("broadcast_to: cannot broadcast a tensor of shape " + format_shape(x.shape()) +
+                     " to shape " + format_shape(shape_) +
                      "; expected each dimension to match or be 1");
   }
   return {{shape_, x.dtype(), x.weak()}};
@@ -162,8 +163,8 @@ std::vector<TensorSpec> StridedSlice::infer(std::span<const Tensor> inputs) cons
   for (std::size_t d = 0; ok && d < nd; ++d) {
     const std::int64_t last = start_[d] + (size_[d] - 1) * step_[d];
     ok = size_[d] >= 0 && step_[d] != 0 &&
-         (size_[d] == 0 || (start_[d] >= 0 && start_[d] < x.shape()[d] && last >= 0 &&
-                            last < x.shape()[d]));
+         (size_[d] == 0 ||
+          (start_[d] >= 0 && start_[d] < x.shape()[d] && last >= 0 && last < x.shape()[d]));
   }
   if (!ok) {
     throw IndexError("strided_slice: the slice start=" + format_shape(start_) +
@@ -207,11 +208,10 @@ std::vector<TensorSpec> Concatenate::infer(std::span<const Tensor> inputs) const
       ok = d == axis || t.shape()[d] == first.shape()[d];
     }
     if (!ok) {
-      throw ValueError("concatenate: tensor " + std::to_string(i) + " has shape " +
-                       format_shape(t.shape()) + ", tensor 0 has shape " +
-                       format_shape(first.shape()) +
-                       "; expected equal ranks and equal dimensions except along axis " +
-                       std::to_string(axis));
+      throw ValueError(
+          "concatenate: tensor " + std::to_string(i) + " has shape " + format_shape(t.shape()) +
+          ", tensor 0 has shape " + format_shape(first.shape()) +
+          "; expected equal ranks and equal dimensions except along axis " + std::to_string(axis));
     }
     if (i > 0) shape[axis] += t.shape()[axis];
   }
@@ -223,15 +223,15 @@ std::vector<Tensor> Concatenate::eval_cpu(std::span<const Tensor> inputs,
                                           std::span<const TensorSpec> outputs) const {
   const TensorSpec& spec = outputs[0];
   Tensor out = Tensor::empty(spec.shape, spec.dtype).with_weak(spec.weak);
-  const std::int64_t axis = normalize_axis(axis_, static_cast<std::int64_t>(spec.shape.size()),
-                                           "concatenate");
+  const std::int64_t axis =
+      normalize_axis(axis_, static_cast<std::int64_t>(spec.shape.size()), "concatenate");
   const auto isz = static_cast<std::int64_t>(itemsize(spec.dtype));
   std::int64_t position = 0;
   for (const Tensor& t : inputs) {
     const Tensor c = cpu::cast_kernel(t, spec.dtype);
     if (c.size() > 0) {
-      cpu::copy_elements(out.mutable_bytes() + position * out.strides()[axis] * isz,
-                         out.strides(), c);
+      cpu::copy_elements(out.mutable_bytes() + position * out.strides()[axis] * isz, out.strides(),
+                         c);
     }
     position += t.shape()[axis];
   }

@@ -35,7 +35,7 @@ class Reduce final : public Primitive {
 
 // Axes of a reduction made non-negative and sorted: all axes when unset; ValueError naming `op`
 // for an axis out of range or repeated.
-std::vector<std::int64_t> normalize_reduction_axes(const std::optional<std::vector<std::int64_t>>& axis,
-                                                   std::int64_t ndim, std::string_view op);
+std::vector<std::int64_t> normalize_reduction_axes(
+    const std::optional<std::vector<std::int64_t>>& axis, std::int64_t ndim, std::string_view op);
 
 }  // namespace kcore
