@@ -72,7 +72,8 @@ format-check: deps
 lint: build
 	clang-tidy -p build/release --quiet $$(git ls-files 'src/*.cpp' 'examples/*.cpp')
 
-test: format-check test-cpp test-sanitize test-python
+# The format check runs last, so that a style slip does not hide test results.
+test: test-cpp test-sanitize test-python format-check
 
 clean:
 	rm -rf build $(STAMPS)
