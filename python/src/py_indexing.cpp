@@ -1,8 +1,10 @@
 // The seed's indexing ops: scatter, scatter_update, slice, slice_update, unstack,
 // extract_sequences. Argument conversion only; the ops are in src/ops/indexing_ops.cpp.
 //
-// No buffer is ever reused from Python: a Python caller can always still see the tensor it
-// passed (docs/semantics.md, "Buffer reuse"), so scatter_update and slice_update copy.
+// A kcore tensor passed from Python is never reused: the caller may still see it, and this
+// binding's copy of the handle is a second holder, so scatter_update and slice_update copy it.
+// A NumPy array or list is converted into a private tensor, which they may reuse
+// (docs/semantics.md, "Buffer reuse").
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 

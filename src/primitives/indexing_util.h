@@ -25,7 +25,8 @@ void require_integer(const Tensor& t, std::string_view op, std::string_view what
 
 // Whether a kernel may write its result into x's buffer: x holds the only reference to a buffer
 // that it covers exactly, in row-major order (not a view, not a tracer). Nothing else can then
-// see the write.
+// see the write. (Every Storage owns its bytes today; one that borrowed memory from outside, a
+// zero-copy import, must never be reused: this check would then need Storage to say so.)
 bool can_reuse_buffer(const Tensor& x);
 
 // x as a tensor the kernel may write: x itself when can_reuse_buffer(x), else a contiguous copy.
