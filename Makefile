@@ -113,3 +113,15 @@ bench-cpp: deps
 
 bench: bench-cpp $(BENCH_VENV)/.kcore-installed
 	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_FLAGS)
+
+# Accuracy of erf, erfinv and rsqrt (not part of `make test`): every float32 input, a float64
+# sample and every float16/bfloat16 input, in ulps; rewrites docs/accuracy.md.
+#   make accuracy ACCURACY_ARGS='--float32-stride 64'   a quicker run over every 64th float32
+ACCURACY_ARGS ?=
+.PHONY: accuracy
+accuracy: deps
+	@test -f build/accuracy/CMakeCache.txt || cmake -S . -B build/accuracy \
+	  -DCMAKE_BUILD_TYPE=Release -DKCORE_BUILD_TOOLS=ON -DKCORE_BUILD_TESTS=OFF \
+	  -DKCORE_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build build/accuracy -j $(JOBS) --target kcore_accuracy
+	./build/accuracy/tools/kcore_accuracy --out docs/accuracy.md $(ACCURACY_ARGS)

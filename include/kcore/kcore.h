@@ -5,6 +5,7 @@
 #include "kcore/dtype.h"
 #include "kcore/errors.h"
 #include "kcore/indexing_ops.h"
+#include "kcore/math_ops.h"
 #include "kcore/nested.h"
 #include "kcore/ops.h"
 #include "kcore/parallel.h"
