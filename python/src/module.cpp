@@ -21,6 +21,7 @@ NB_MODULE(_kcore, m) {
   });
   kcore::python::bind_tensor(m);
   kcore::python::bind_ops(m);
+  kcore::python::bind_math(m);
   kcore::python::bind_selection(m);
   kcore::python::bind_transforms(m);
   kcore::python::bind_indexing(m);
