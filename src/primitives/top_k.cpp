@@ -80,6 +80,33 @@ bool may_beat(C v, C threshold) {
   }
 }
 
+// The index of the first largest element of x[0, n), n > 0: the first NaN if there is one,
+// else the first element equal to the maximum (-0.0 == +0.0). One pass: blocks with no value
+// above the running maximum (a vectorised count) are skipped.
+template <class T>
+std::int64_t first_max_index(const T* x, std::int64_t n) {
+  using C = cmp_t<T>;
+  C m = load(x[0]);
+  std::int64_t best = 0;
+  if (is_nan(m)) return 0;
+  constexpr std::int64_t kBlock = 64;
+  for (std::int64_t i = 1; i < n; i += kBlock) {
+    const std::int64_t end = std::min(n, i + kBlock);
+    int hits = 0;
+    for (std::int64_t j = i; j < end; ++j) hits += may_beat(load(x[j]), m) ? 1 : 0;
+    if (hits == 0) continue;
+    for (std::int64_t j = i; j < end; ++j) {
+      const C v = load(x[j]);
+      if (is_nan(v)) return j;
+      if (v > m) {
+        m = v;
+        best = j;
+      }
+    }
+  }
+  return best;
+}
+
 template <class T>
 struct Selector {
   using C = cmp_t<T>;
@@ -91,6 +118,7 @@ struct Selector {
   static bool better(const Cand& a, const Cand& b) {
     return a.key > b.key || (a.key == b.key && a.index < b.index);
   }
+  static std::int32_t index(const Cand& c) { return c.index; }
 
   // Leaves in `buf` the best min(k, n) elements of x[0, n), in no particular order; their
   // indices are offset by `base`.
@@ -98,6 +126,11 @@ struct Selector {
                      std::vector<Cand>& buf) {
     buf.clear();
     if (k <= 0 || n <= 0) return;
+    if (k == 1) {
+      const std::int64_t i = first_max_index(x, n);
+      buf.push_back({Key<C>::of(load(x[i])), static_cast<std::int32_t>(base + i)});
+      return;
+    }
     auto keep_best = [&] {
       if (static_cast<std::int64_t>(buf.size()) <= k) return;
       std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end(), better);
@@ -152,6 +185,95 @@ struct Selector {
   }
 };
 
+// Types whose comparison key fits 32 bits: a candidate is one uint64, (~key << 32) | index, so
+// that the best candidate is the smallest integer (ties: the lower index) and selection and
+// sorting compare plain integers.
+template <class T>
+inline constexpr bool kPackable = sizeof(cmp_t<T>) <= 4;
+
+template <class T>
+struct PackedSelector {
+  using C = cmp_t<T>;
+  using Cand = std::uint64_t;
+  static bool better(Cand a, Cand b) { return a < b; }
+  static std::int32_t index(Cand c) { return static_cast<std::int32_t>(c & 0xffffffffU); }
+
+  // An order-preserving map to uint32 (SEMANTICS' order: NaN on top, -0.0 == +0.0).
+  static std::uint32_t ukey(T v) {
+    const C c = load(v);
+    if constexpr (std::is_same_v<C, float>) {
+      const auto b = std::bit_cast<std::uint32_t>(c + 0.0F);  // -0.0 + 0.0 == +0.0
+      const std::uint32_t k = (b & 0x80000000U) != 0 ? ~b : (b | 0x80000000U);
+      return std::isnan(c) ? 0xffffffffU : k;
+    } else if constexpr (std::is_signed_v<C>) {
+      return static_cast<std::uint32_t>(static_cast<std::int32_t>(c)) ^ 0x80000000U;
+    } else {
+      return static_cast<std::uint32_t>(c);
+    }
+  }
+  static Cand pack(std::uint32_t key, std::int64_t i) {
+    return (static_cast<std::uint64_t>(~key) << 32) | static_cast<std::uint32_t>(i);
+  }
+
+  static void select(const T* x, std::int64_t n, std::int64_t k, std::int64_t base,
+                     std::vector<Cand>& buf) {
+    buf.clear();
+    if (k <= 0 || n <= 0) return;
+    if (k == 1) {
+      const std::int64_t i = first_max_index(x, n);
+      buf.push_back(pack(ukey(x[i]), base + i));
+      return;
+    }
+    auto keep_best = [&] {
+      if (static_cast<std::int64_t>(buf.size()) <= k) return;
+      std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());
+      buf.resize(static_cast<std::size_t>(k));
+    };
+    if (k * 4 >= n) {
+      buf.resize(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i) buf[i] = pack(ukey(x[i]), base + i);
+      keep_best();
+      return;
+    }
+    // Scan in index order, keeping at most `cap` candidates: a new element enters only if it
+    // beats the worst of the best k so far (a tie loses, its index being higher).
+    const auto cap = static_cast<std::size_t>(std::max<std::int64_t>(2 * k, 64));
+    buf.reserve(cap);
+    std::int64_t i = 0;
+    for (; i < n && buf.size() < cap; ++i) buf.push_back(pack(ukey(x[i]), base + i));
+    if (i == n) {
+      keep_best();
+      return;
+    }
+    C threshold{};
+    std::uint32_t threshold_key = 0;
+    auto shrink = [&] {
+      keep_best();
+      const Cand worst = buf[static_cast<std::size_t>(k - 1)];
+      threshold_key = ~static_cast<std::uint32_t>(worst >> 32);
+      threshold = load(x[index(worst) - base]);
+    };
+    shrink();
+    constexpr std::int64_t kBlock = 64;
+    while (i < n) {
+      const std::int64_t end = std::min(n, i + kBlock);
+      int hits = 0;
+      for (std::int64_t j = i; j < end; ++j) hits += may_beat(load(x[j]), threshold) ? 1 : 0;
+      if (hits != 0) {
+        for (std::int64_t j = i; j < end; ++j) {
+          const std::uint32_t key = ukey(x[j]);
+          if (key > threshold_key) {
+            buf.push_back(pack(key, base + j));
+            if (buf.size() == cap) shrink();
+          }
+        }
+      }
+      i = end;
+    }
+    keep_best();
+  }
+};
+
 Tensor contiguous_values(const Tensor& x) {
   if (x.is_contiguous()) return x;
   Tensor c = Tensor::empty(x.shape(), x.dtype());
@@ -166,13 +288,15 @@ constexpr std::int64_t kPiece = 1 << 16;
 template <class T>
 void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k, bool sorted,
                   T* values, std::int32_t* indices) {
-  using S = Selector<T>;
+  using S = std::conditional_t<kPackable<T>, PackedSelector<T>, Selector<T>>;
   using Cand = typename S::Cand;
   auto write = [&](std::int64_t r, std::vector<Cand>& buf) {
-    if (sorted) std::sort(buf.begin(), buf.end(), S::better);
+    if (sorted)
+      std::sort(buf.begin(), buf.end(),
+                [](const Cand& a, const Cand& b) { return S::better(a, b); });
     const T* row = x + r * n;
     for (std::int64_t j = 0; j < k; ++j) {
-      const std::int32_t index = buf[static_cast<std::size_t>(j)].index;
+      const std::int32_t index = S::index(buf[static_cast<std::size_t>(j)]);
       values[r * k + j] = row[index];
       indices[r * k + j] = index;
     }
@@ -206,7 +330,8 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
       all.insert(all.end(), f.begin(), f.end());
     }
     if (static_cast<std::int64_t>(all.size()) > k) {
-      std::nth_element(all.begin(), all.begin() + (k - 1), all.end(), S::better);
+      std::nth_element(all.begin(), all.begin() + (k - 1), all.end(),
+                       [](const Cand& a, const Cand& b) { return S::better(a, b); });
       all.resize(static_cast<std::size_t>(k));
     }
     write(r, all);
