@@ -258,21 +258,6 @@ int main() {
   show("logsumexp([[1000, 1000], [-inf, -inf]], axis=1)   (stable; all -inf gives -inf)",
        logsumexp(convert_to_tensor({{1000.0, 1000.0}, {-INFINITY, -INFINITY}}), Axes{1}));
 
-  heading("erf, erfinv, rsqrt, logsumexp");
-  std::cout << ">>> x = np.array([-3.0, -2.0, -1.0, 0.0, 1.0])\n>>> keras.ops.erf(x)\n";
-  show("erf(x)", erf(convert_to_tensor({-3.0, -2.0, -1.0, 0.0, 1.0})));
-  std::cout << ">>> x = np.array([-0.5, -0.2, -0.1, 0.0, 0.3])\n>>> keras.ops.erfinv(x)\n";
-  show("erfinv(x)", erfinv(convert_to_tensor({-0.5, -0.2, -0.1, 0.0, 0.3})));
-  std::cout << ">>> x = keras.ops.convert_to_tensor([1.0, 10.0, 100.0])\n>>> keras.ops.rsqrt(x)\n";
-  show("rsqrt(x)", rsqrt(convert_to_tensor({1.0, 10.0, 100.0})));
-  std::cout << ">>> x = keras.ops.convert_to_tensor([1., 2., 3.])\n>>> logsumexp(x)\n";
-  show("logsumexp(x)", logsumexp(convert_to_tensor({1.0, 2.0, 3.0})));
-  show("erfinv([-1, 1, 2])   (±inf, NaN outside [-1, 1])",
-       erfinv(convert_to_tensor({-1.0, 1.0, 2.0})));
-  show("rsqrt([0, -1, inf])", rsqrt(convert_to_tensor({0.0, -1.0, INFINITY})));
-  show("logsumexp([[1000, 1000], [-inf, -inf]], axis=1)   (stable; all -inf gives -inf)",
-       logsumexp(convert_to_tensor({{1000.0, 1000.0}, {-INFINITY, -INFINITY}}), Axes{1}));
-
   heading("basics around them");
   const Tensor a = arange(6);
   const Tensor m = reshape(a, {2, 3});
