@@ -66,6 +66,27 @@ HWY_INLINE V Fma(D d, V a, V b, V c) {
 #endif
 }
 
+// a * b - c and c - a * b with one rounding.
+template <class D, class V>
+HWY_INLINE V Fms(D d, V a, V b, V c) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::MulSub(a, b, c);
+#else
+  return Fma(d, a, b, hn::Neg(c));
+#endif
+}
+
+template <class D, class V>
+HWY_INLINE V Fnma(D d, V a, V b, V c) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::NegMulAdd(a, b, c);
+#else
+  return Fma(d, hn::Neg(a), b, c);
+#endif
+}
+
 // Per-lane lookup into a table of at most 8 floats (stored padded to 16).
 template <class D>
 struct Lookup8 {
@@ -136,11 +157,13 @@ HWY_INLINE void LogF32(D d, hn::Vec<D> u, hn::Vec<D>& hi, hn::Vec<D>& lo) {
 // x * (c + (t + t_lo) R(t)) for the table p (p[0] + p0_lo = c, R's coefficients from p[1]),
 // as fma(x, p[0], x (t R(t) + t_lo R(t) + p0_lo)): the constant's part is rounded only once and
 // t_lo, the part of the variable that float cannot hold, enters through R, close to the slope.
-template <class D>
+// kNegate: the polynomial is evaluated at -t (and -t_lo).
+template <bool kNegate, class D>
 HWY_INLINE hn::Vec<D> ScaledPoly(D d, hn::Vec<D> x, hn::Vec<D> t, hn::Vec<D> t_lo, const float* p,
                                  float p0_lo, int degree) {
-  auto r = hn::Set(d, p[degree]);
-  for (int j = degree - 1; j >= 1; --j) r = Fma(d, r, t, hn::Set(d, p[j]));
+  auto coef = [&](int j) { return hn::Set(d, kNegate && j % 2 == 1 ? -p[j] : p[j]); };
+  auto r = coef(degree);
+  for (int j = degree - 1; j >= 1; --j) r = Fma(d, r, t, coef(j));
   const auto small = Fma(d, t, r, Fma(d, t_lo, r, hn::Set(d, p0_lo)));
   return Fma(d, x, hn::Set(d, p[0]), hn::Mul(x, small));
 }
@@ -151,34 +174,35 @@ template <class D>
 HWY_INLINE hn::Vec<D> ErfinvF32(D d, hn::Vec<D> x) {
   const auto one = hn::Set(d, 1.0f);
   const auto a = hn::Abs(x);
-  const auto inside = hn::Lt(a, one);
   // 1 - a^2 = u + err exactly: p + p_lo = a^2, u = 1 - p (rounded), err what the rounding lost.
+  // (Lanes with |x| >= 1 compute garbage here; the final select replaces it.)
   const auto p = hn::Mul(a, a);
-  const auto p_lo = Fma(d, a, a, hn::Neg(p));
-  const auto u = hn::IfThenElse(inside, hn::Sub(one, p), one);
+  const auto p_lo = Fms(d, a, a, p);
+  const auto u = hn::Sub(one, p);
   const auto err = hn::Sub(hn::Sub(hn::Sub(one, u), p), p_lo);
-  // log(u + err) = log(u) + err / u; err / u is a correction of relative size 2^-24 or less, so a
-  // 12-bit reciprocal estimate is plenty (docs/semantics.md has the error analysis).
-  hn::Vec<D> log_hi, log_lo;
-  LogF32(d, u, log_hi, log_lo);
-  const auto w = hn::Neg(log_hi);
-  const auto w_lo = hn::Neg(Fma(d, err, hn::ApproximateReciprocal(u), log_lo));
-  auto y =
-      ScaledPoly(d, a, w, w_lo, co::kErfinv32Central, co::kErfinv32CentralLo, co::kErfinv32Degree);
-  const auto tail = hn::Ge(w, hn::Set(d, 5.0f));
+  // log(u + err) = log(u) + err / u = h + h_lo = -(w + w_lo); err / u is a correction of
+  // relative size 2^-24 or less, so a 12-bit reciprocal estimate is plenty.
+  hn::Vec<D> h, h_lo;
+  LogF32(d, u, h, h_lo);
+  h_lo = Fma(d, err, hn::ApproximateReciprocal(u), h_lo);
+  auto y = ScaledPoly<true>(d, a, h, h_lo, co::kErfinv32Central, co::kErfinv32CentralLo,
+                            co::kErfinv32Degree);
+  const auto tail = hn::Le(h, hn::Set(d, -5.0f));
   if (!hn::AllFalse(d, tail)) {
     // sqrt(w + w_lo) = s + (w - s^2 + w_lo) / (2 s)
+    const auto w = hn::Neg(h);
     const auto s = hn::Sqrt(w);
-    const auto s_lo = hn::Div(hn::Add(Fma(d, hn::Neg(s), s, w), w_lo), hn::Add(s, s));
+    const auto s_lo = hn::Div(hn::Sub(Fnma(d, s, s, w), h_lo), hn::Add(s, s));
     const auto t = hn::Sub(s, hn::Set(d, 3.125f));
-    y = hn::IfThenElse(
-        tail,
-        ScaledPoly(d, a, t, s_lo, co::kErfinv32Tail, co::kErfinv32TailLo, co::kErfinv32Degree), y);
+    y = hn::IfThenElse(tail,
+                       ScaledPoly<false>(d, a, t, s_lo, co::kErfinv32Tail, co::kErfinv32TailLo,
+                                         co::kErfinv32Degree),
+                       y);
   }
   // |x| = 1: inf; |x| > 1 and NaN: NaN.
   const auto special = hn::IfThenElse(hn::Eq(a, one), hn::Set(d, kInfF),
                                       hn::Set(d, std::numeric_limits<float>::quiet_NaN()));
-  return hn::CopySign(hn::IfThenElse(inside, y, special), x);
+  return hn::CopySign(hn::IfThenElse(hn::Lt(a, one), y, special), x);
 }
 
 // rsqrt: r = 1/sqrt(x) (two roundings), then one correction from the residual 1 - x r^2,
@@ -189,8 +213,8 @@ HWY_INLINE hn::Vec<D> RsqrtV(D d, hn::Vec<D> x) {
   const auto one = hn::Set(d, T(1));
   const auto r = hn::Div(one, hn::Sqrt(x));
   const auto p = hn::Mul(x, r);
-  const auto p_lo = Fma(d, x, r, hn::Neg(p));
-  const auto e = Fma(d, hn::Neg(p_lo), r, Fma(d, hn::Neg(p), r, one));
+  const auto p_lo = Fms(d, x, r, p);
+  const auto e = Fnma(d, p_lo, r, Fnma(d, p, r, one));
   const auto y = Fma(d, hn::Mul(r, hn::Set(d, T(0.5))), e, r);
   const auto regular = hn::And(hn::Gt(x, hn::Zero(d)), hn::Lt(x, hn::Set(d, T(kInf))));
   return hn::IfThenElse(regular, y, r);  // 0 -> inf, -0 -> -inf, inf -> 0, x < 0 and NaN -> NaN
