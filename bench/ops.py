@@ -152,6 +152,39 @@ OPS: list[Op] = [
         "mlx": lambda mx: __import__("numpy").array},
        cpp="convert_to_numpy", jit=False,
        note="to a fresh NumPy array (keras: np.array(x)); kcore C++: a copy to a host buffer"),
+    # erf, erfinv, rsqrt, logsumexp: what keras.ops calls on each backend (numpy: SciPy and
+    # 1 / np.sqrt; jax: jax.scipy.special, lax.rsqrt, jax.nn.logsumexp, jitted).
+    Op("erf", f32(-3, 3),
+       {"kcore": lambda k: k.erf,
+        "numpy": lambda np_: __import__("scipy.special", fromlist=["erf"]).erf,
+        "jax": lambda jnp: __import__("jax.scipy.special", fromlist=["erf"]).erf,
+        "torch": lambda t: t.erf,
+        "mlx": lambda mx: mx.erf},
+       rtol=1e-6, atol=2e-7,
+       note="float32 in [-3, 3]; kcore within 1 ulp, peers checked to 1e-6 relative + 2e-7"),
+    Op("erfinv", f32(-0.999, 0.999),
+       {"kcore": lambda k: k.erfinv,
+        "numpy": lambda np_: __import__("scipy.special", fromlist=["erfinv"]).erfinv,
+        "jax": lambda jnp: __import__("jax.scipy.special", fromlist=["erfinv"]).erfinv,
+        "torch": lambda t: t.erfinv,
+        "mlx": lambda mx: mx.erfinv},
+       rtol=2e-6, atol=2e-7, note="float32 in (-0.999, 0.999); kcore within 2 ulp"),
+    Op("rsqrt", f32(0.01, 4),
+       {"kcore": lambda k: k.rsqrt,
+        "numpy": lambda np_: lambda x: 1.0 / np_.sqrt(x),
+        "jax": lambda jnp: __import__("jax", fromlist=["lax"]).lax.rsqrt,
+        "torch": lambda t: t.rsqrt,
+        "mlx": lambda mx: mx.rsqrt},
+       rtol=6e-7, note="float32 in [0.01, 4]; kcore within 1 ulp"),
+    Op("logsumexp", f32(-4, 4, shape=shape2d),
+       {"kcore": lambda k: lambda x: k.logsumexp(x, axis=1),
+        "numpy": lambda np_: lambda x: __import__("scipy.special", fromlist=["logsumexp"])
+        .logsumexp(x, axis=1),
+        "jax": lambda jnp: lambda x: __import__("jax", fromlist=["nn"]).nn.logsumexp(x, axis=1),
+        "torch": lambda t: lambda x: t.logsumexp(x, dim=1),
+        "mlx": lambda mx: lambda x: mx.logsumexp(x, axis=1)},
+       rtol=1e-6, reduce_axis=1, note="(r, c) -> (r,) over the last axis, r ~ sqrt(n)"),
+    # end erf, erfinv, rsqrt, logsumexp
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}
