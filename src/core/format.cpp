@@ -350,6 +350,10 @@ class Layout {
 
 std::string Tensor::repr() const {
   const std::string prefix = "array(";
+  if (!has_values()) {  // a tracer of vectorized_map
+    return prefix + "<traced>, shape=" + format_shape(shape_) +
+           ", dtype=" + std::string(name(dtype_)) + ")";
+  }
   const bool summarize = size() > kThreshold;
   std::string body = "[]";
   if (size() > 0) {

@@ -495,6 +495,12 @@ TEST(Repr, TheBriefsExamples) {
   EXPECT_EQ(os.str(), "array([0, 1, 2], dtype=int32)");
 }
 
+TEST(Repr, TensorsWithoutValues) {
+  // A tracer of vectorized_map has a shape and a dtype but no values.
+  const Tensor t = Tensor::traced({3, 2}, DType::Float16, false, nullptr);
+  EXPECT_EQ(t.repr(), "array(<traced>, shape=(3, 2), dtype=float16)");
+}
+
 TEST(Repr, ViewsPrintTheirOwnElements) {
   const Tensor x = kcore::reshape(kcore::arange(12), {3, 4});
   EXPECT_EQ(kcore::transpose(x).repr(),
