@@ -30,7 +30,7 @@ Tensor min(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
 // Integers and bool average in float32; float16 and bfloat16 sum in float32 and round once.
 Tensor mean(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
   const auto axes = normalize_reduction_axes(axis, x.ndim(), "mean");
-  const DType d = promote({{x.dtype(), false}}, "mean").dtype;
+  const DType d = promote({{x.dtype(), x.weak()}}, "mean").dtype;
   const DType out = is_inexact(d) || is_complex(d) ? d : DType::Float32;
   const DType acc = out == DType::Float16 || out == DType::BFloat16 ? DType::Float32 : out;
   std::int64_t count = 1;

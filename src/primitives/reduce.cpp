@@ -192,7 +192,8 @@ std::string_view Reduce::name() const {
 
 std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
-  const DType d = promote({{x.dtype(), false}}, name()).dtype;
+  // A weak float scalar is held as float64 and resolves to float32, as in the elementwise ops.
+  const DType d = promote({{x.dtype(), x.weak()}}, name()).dtype;
   Shape shape;
   std::int64_t reduced = 1;
   for (std::int64_t i = 0; i < x.ndim(); ++i) {

@@ -342,6 +342,14 @@ TEST(Reduce, SmallCasesByHand) {
   EXPECT_EQ(kcore::sum(Tensor(7)).item<std::int32_t>(), 7);
   EXPECT_EQ(kcore::max(kcore::convert_to_tensor(2.5)).item<float>(), 2.5F);
   EXPECT_EQ(kcore::sum(kcore::convert_to_tensor(true)).item<std::int32_t>(), 1);
+  // A bare float scalar reduces to float32, as it does in every elementwise op.
+  EXPECT_EQ(kcore::sum(Tensor(2.5)).dtype(), DType::Float32);
+  EXPECT_EQ(kcore::sum(Tensor(2.5)).item<float>(), 2.5F);
+  EXPECT_EQ(kcore::max(Tensor(0.1)).item<float>(), 0.1F);
+  EXPECT_EQ(kcore::mean(Tensor(0.1)).dtype(), DType::Float32);
+  EXPECT_EQ(kcore::mean(Tensor(0.1)).item<float>(), 0.1F);
+  EXPECT_EQ(kcore::mean(Tensor(3)).item<float>(), 3.0F);
+  EXPECT_EQ(kcore::sum(Tensor(std::int64_t{1} << 40)).dtype(), DType::Int64);
   // bool: sum counts, max is any, min is all.
   const Tensor b = kcore::convert_to_tensor({true, false, true});
   EXPECT_EQ(kcore::sum(b).item<std::int32_t>(), 2);
