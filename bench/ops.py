@@ -51,6 +51,42 @@ def concat_inputs(n, rng):
     return [rng.uniform(-1, 1, (r, c)).astype(np.float32) for _ in range(2)]
 
 
+# Inputs and helpers of the indexing ops (scatter ... extract_sequences).
+def scatter_inputs(n, rng):
+    return [rng.integers(0, n, (n, 1)), rng.integers(-8, 9, n).astype(np.float32)]
+
+
+def scatter_update_inputs(n, rng):
+    m = max(n // 16, 1)
+    return [rng.uniform(-1, 1, n).astype(np.float32), rng.permutation(n)[:m].reshape(m, 1),
+            rng.integers(-8, 9, m).astype(np.float32)]
+
+
+def slice_update_inputs(n, rng):
+    return [rng.uniform(-1, 1, n).astype(np.float32),
+            rng.uniform(-1, 1, max(n // 8, 1)).astype(np.float32)]
+
+
+def _np_add_at(z, i, v):
+    __import__("numpy").add.at(z, i, v)
+    return z
+
+
+def _np_set(y, i, u):
+    y[i] = u
+    return y
+
+
+def _set_window(y, start, u):
+    y[start:start + u.shape[0]] = u
+    return y
+
+
+def _mx_evaluated(mx, arrays):
+    mx.eval(arrays)
+    return arrays
+
+
 def same(attr: str, **overrides) -> dict[str, Callable]:
     """Every implementation is lib.<attr>, except the overrides."""
     impls = {impl: (lambda lib, a=attr: getattr(lib, a)) for impl in IMPLS}
@@ -185,6 +221,68 @@ OPS: list[Op] = [
         "mlx": lambda mx: lambda x: mx.logsumexp(x, axis=1)},
        rtol=1e-6, reduce_axis=1, note="(r, c) -> (r,) over the last axis, r ~ sqrt(n)"),
     # end erf, erfinv, rsqrt, logsumexp
+    # scatter, scatter_update, slice, slice_update, unstack, extract_sequences: the library's
+    # fastest native form of what keras.ops does (functional: peers copy the input before an
+    # in-place update; keras' torch scatter is a Python loop, its numpy slice an np.ix_ gather).
+    Op("scatter", scatter_inputs,
+       {"kcore": lambda k: lambda i, v: k.scatter(i, v, v.shape),
+        "numpy": lambda np_: lambda i, v: _np_add_at(np_.zeros(v.shape, v.dtype), i[:, 0], v),
+        "jax": lambda jnp: lambda i, v: jnp.zeros(v.shape, v.dtype).at[i[:, 0]].add(v),
+        "torch": lambda t: lambda i, v: t.zeros(v.shape).index_put_((i[:, 0],), v,
+                                                                    accumulate=True),
+        "mlx": lambda mx: lambda i, v: mx.zeros(v.shape).at[i[:, 0]].add(v)},
+       roofline=False,
+       note="n values added at n random indices (duplicates) into zeros of (n,); exact sums"),
+    Op("scatter_update", scatter_update_inputs,
+       {"kcore": lambda k: lambda x, i, u: k.scatter_update(x, i, u),
+        "numpy": lambda np_: lambda x, i, u: _np_set(x.copy(), i[:, 0], u),
+        "jax": lambda jnp: lambda x, i, u: x.at[i[:, 0]].set(u),
+        "torch": lambda t: lambda x, i, u: x.clone().index_put_((i[:, 0],), u),
+        "mlx": lambda mx: lambda x, i, u: _np_set(mx.array(x), i[:, 0], u)},
+       roofline=False, note="(n,) with n/16 distinct random rows overwritten; a fresh result"),
+    Op("scatter_update_add", scatter_update_inputs,
+       {"kcore": lambda k: lambda x, i, u: k.scatter_update(x, i, u, "add"),
+        "numpy": lambda np_: lambda x, i, u: _np_add_at(x.copy(), i[:, 0], u),
+        "jax": lambda jnp: lambda x, i, u: x.at[i[:, 0]].add(u),
+        "torch": lambda t: lambda x, i, u: x.clone().index_put_((i[:, 0],), u, accumulate=True),
+        "mlx": lambda mx: lambda x, i, u: x.at[i[:, 0]].add(u)},
+       roofline=False, note="(n,) with n/16 distinct random rows added to; a fresh result"),
+    Op("slice", f32(shape=shape2d),
+       {"kcore": lambda k: lambda x: k.slice(x, [x.shape[0] // 4, 0],
+                                             [x.shape[0] // 2, x.shape[1]]),
+        "numpy": lambda np_: lambda x: x[x.shape[0] // 4:x.shape[0] // 4 + x.shape[0] // 2],
+        "jax": lambda jnp: lambda x: __import__("jax").lax.dynamic_slice(
+            x, (x.shape[0] // 4, 0), (x.shape[0] // 2, x.shape[1])),
+        "torch": lambda t: lambda x: x[x.shape[0] // 4:x.shape[0] // 4 + x.shape[0] // 2],
+        "mlx": lambda mx: lambda x: x[x.shape[0] // 4:x.shape[0] // 4 + x.shape[0] // 2]},
+       roofline=False, note="half the rows of (r, c); a view in kcore, NumPy and torch"),
+    Op("slice_update", slice_update_inputs,
+       {"kcore": lambda k: lambda x, u: k.slice_update(x, [x.shape[0] // 3], u),
+        "numpy": lambda np_: lambda x, u: _set_window(x.copy(), x.shape[0] // 3, u),
+        "jax": lambda jnp: lambda x, u: __import__("jax").lax.dynamic_update_slice(
+            x, u, (x.shape[0] // 3,)),
+        "torch": lambda t: lambda x, u: _set_window(x.clone(), x.shape[0] // 3, u),
+        "mlx": lambda mx: lambda x, u: _set_window(mx.array(x), x.shape[0] // 3, u)},
+       note="(n,) with a window of n/8 written; a fresh result (from Python kcore copies too)"),
+    Op("unstack", f32(shape=shape2d),
+       {"kcore": lambda k: k.unstack,
+        "numpy": lambda np_: list,
+        "jax": lambda jnp: jnp.unstack,
+        "torch": lambda t: t.unbind,
+        "mlx": lambda mx: lambda x: _mx_evaluated(mx, [x[i] for i in range(x.shape[0])])},
+       roofline=False, note="(r, c) -> r rows, r ~ sqrt(n); views in kcore, NumPy and torch"),
+    Op("extract_sequences", f32(),
+       {"kcore": lambda k: lambda x: k.extract_sequences(x, 64, 32),
+        "numpy": lambda np_: lambda x: np_.lib.stride_tricks.sliding_window_view(x, 64)[::32],
+        "jax": lambda jnp: lambda x: __import__("jax").lax.conv_general_dilated_patches(
+            x.reshape(1, -1, 1), (64,), (32,), "VALID",
+            dimension_numbers=("NTC", "OIT", "NTC")).reshape(-1, 64),
+        "torch": lambda t: lambda x: x.unfold(0, 64, 32),
+        "mlx": lambda mx: lambda x: mx.as_strided(x, ((x.shape[0] - 64) // 32 + 1, 64),
+                                                  (32, 1))},
+       roofline=False,
+       note="windows of 64, hop 32, over (n,); views in kcore, NumPy (keras' as_strided), torch"),
+    # end scatter ... extract_sequences
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -250,6 +250,12 @@ TEST(Scatter, LargeParallelMatchesSerial) {
   set_num_threads(4);
   EXPECT_EQ(values(scatter(indices, updates, {1000})), serial);
   EXPECT_EQ(values(scatter_update(zeros({1000}, DType::Float64), indices, updates)), set_serial);
+  // Short rows split by output ranges (work above the one-thread limit): still index order.
+  const Tensor rows16 = broadcast_to(reshape(updates, {n, 1}), {n, 16});
+  set_num_threads(1);
+  const auto rows_serial = values(scatter(indices, rows16, {1000, 16}));
+  set_num_threads(4);
+  EXPECT_EQ(values(scatter(indices, rows16, {1000, 16})), rows_serial);
   // Long rows split across threads.
   const Tensor wide = reshape(arange(0, 40000, 1, DType::Float32), {4, 10000});
   const Tensor w = scatter(i32({{1}, {1}, {0}, {2}}), wide, {3, 10000});
