@@ -508,5 +508,13 @@ const char* math_simd_target() {
   return HWY_DYNAMIC_DISPATCH(TargetName)();
 }
 
+std::vector<std::int64_t> math_simd_targets() {
+  return hwy::SupportedAndGeneratedTargets();
+}
+
+void math_force_simd_target(std::int64_t target) {
+  hwy::SetSupportedTargetsForTest(target);
+}
+
 }  // namespace kcore::cpu
 #endif  // HWY_ONCE

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace kcore::cpu {
 
@@ -32,7 +34,11 @@ LsePartial lse_block(const double* x, std::size_t n);
 LsePartial lse_combine(const LsePartial& a, const LsePartial& b);
 double lse_result(const LsePartial& p);
 
-// The instruction set the dispatcher chose (e.g. "AVX3_ZEN4"), for reports.
+// The instruction set the dispatcher chose (e.g. "AVX3"), for reports.
 const char* math_simd_target();
+// Every instruction set the kernels were compiled for that this CPU runs (Highway target bits),
+// and, for tests, a way to make the dispatcher use one of them (0: the automatic choice again).
+std::vector<std::int64_t> math_simd_targets();
+void math_force_simd_target(std::int64_t target);
 
 }  // namespace kcore::cpu

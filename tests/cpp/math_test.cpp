@@ -581,3 +581,71 @@ TEST(MathGradients, MatchTheFormulas) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every instruction set compiled in and supported here (AVX-512, AVX2, SSE4 without FMA, the
+// scalar fallbacks, ...) gives the same float32 and float64 results as the best one, except
+// float32 erfinv, whose reciprocal estimate differs (last-bit differences allowed, bound kept).
+TEST(MathTargets, EveryInstructionSetAgrees) {
+  using kcore::cpu::MathFn;
+  const auto targets = kcore::cpu::math_simd_targets();
+  ASSERT_FALSE(targets.empty());
+  std::vector<std::vector<float>> f32_in;
+  std::vector<std::vector<double>> f64_in;
+  for (Fn fn : {Fn::Erf, Fn::Erfinv, Fn::Rsqrt}) {
+    f32_in.push_back(hard_inputs<float>(fn, 4000, 99));
+    f64_in.push_back(hard_inputs<double>(fn, 2000, 98));
+  }
+  auto run_all = [&] {
+    std::vector<std::vector<float>> f32_out;
+    std::vector<std::vector<double>> f64_out;
+    for (int k = 0; k < 3; ++k) {
+      f32_out.emplace_back(f32_in[k].size());
+      kcore::cpu::math_kernel(static_cast<MathFn>(k), f32_in[k].data(), f32_out.back().data(),
+                              f32_in[k].size());
+      f64_out.emplace_back(f64_in[k].size());
+      kcore::cpu::math_kernel(static_cast<MathFn>(k), f64_in[k].data(), f64_out.back().data(),
+                              f64_in[k].size());
+    }
+    return std::make_pair(f32_out, f64_out);
+  };
+  auto same = [](auto a, auto b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  kcore::cpu::math_force_simd_target(targets.front());
+  const auto best = run_all();
+  const std::string best_name = kcore::cpu::math_simd_target();
+  for (auto target : targets) {
+    kcore::cpu::math_force_simd_target(target);
+    const std::string name = kcore::cpu::math_simd_target();
+    const auto got = run_all();
+    for (int k = 0; k < 3; ++k) {
+      const Fn fn = static_cast<Fn>(k);
+      for (std::size_t i = 0; i < f32_in[k].size(); ++i) {
+        const float g = got.first[k][i];
+        const float b = best.first[k][i];
+        if (fn == Fn::Erfinv && !same(g, b)) {
+          EXPECT_LE(ulp_error(g, reference(fn, f32_in[k][i])), 2.0) << name;
+          EXPECT_LE(std::fabs(static_cast<double>(g) - b),
+                    std::fabs(static_cast<double>(std::nextafter(b, 0.0F)) - b))
+              << name << " vs " << best_name << " erfinv(" << f32_in[k][i] << ")";
+        } else {
+          EXPECT_TRUE(same(g, b)) << name << " vs " << best_name << " " << fn_name(fn) << "("
+                                  << f32_in[k][i] << "): " << g << " vs " << b;
+        }
+      }
+      for (std::size_t i = 0; i < f64_in[k].size(); ++i) {
+        EXPECT_TRUE(same(got.second[k][i], best.second[k][i]))
+            << name << " vs " << best_name << " float64 " << fn_name(fn) << "(" << f64_in[k][i]
+            << ")";
+      }
+    }
+    const auto lse = kcore::cpu::lse_block(f32_in[0].data(), f32_in[0].size());
+    kcore::cpu::math_force_simd_target(targets.front());
+    const auto lse_best = kcore::cpu::lse_block(f32_in[0].data(), f32_in[0].size());
+    EXPECT_NEAR(lse.sum, lse_best.sum, 1e-7 * lse_best.sum) << name;  // exp within an ulp
+    EXPECT_EQ(lse.max, lse_best.max) << name;
+  }
+  kcore::cpu::math_force_simd_target(0);
+}
+
+}  // namespace
