@@ -1,10 +1,12 @@
 #include "primitives/indexing_util.h"
 
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
 #include "cpu/copy.h"
 #include "cpu/dispatch.h"
+#include "cpu/parallel.h"
 
 namespace kcore::indexing {
 
@@ -60,6 +62,8 @@ Tensor contiguous_indices(const Tensor& indices) {
 }
 
 bool can_reuse_buffer(const Tensor& x) {
+  // use_count() == 1 is exact here: the caller's reference is the only one, and no weak_ptr to a
+  // Storage exists anywhere, so no other thread can obtain one meanwhile.
   const auto& s = x.storage();
   return s != nullptr && x.tracer() == nullptr && s.use_count() == 1 && x.offset() == 0 &&
          x.is_contiguous() &&
@@ -69,7 +73,19 @@ bool can_reuse_buffer(const Tensor& x) {
 Tensor writable_copy(const Tensor& x) {
   if (can_reuse_buffer(x)) return x;
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  if (x.size() > 0) cpu::copy_elements(out.mutable_bytes(), out.strides(), x);
+  if (x.size() == 0) return out;
+  if (!x.is_contiguous()) {
+    cpu::copy_elements(out.mutable_bytes(), out.strides(), x);
+    return out;
+  }
+  // One memcpy, split across threads only in pieces big enough to repay waking them.
+  const auto bytes =
+      static_cast<std::int64_t>(static_cast<std::size_t>(x.size()) * itemsize(x.dtype()));
+  std::byte* dst = out.mutable_bytes();
+  const std::byte* src = x.bytes();
+  cpu::parallel_for(bytes, kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
+    std::memcpy(dst + b, src + b, static_cast<std::size_t>(e - b));
+  });
   return out;
 }
 

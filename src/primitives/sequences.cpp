@@ -120,7 +120,7 @@ std::vector<TensorSpec> OverlapAdd::infer(std::span<const Tensor> inputs) const 
 
 std::vector<Tensor> OverlapAdd::eval_cpu(std::span<const Tensor> inputs,
                                          std::span<const TensorSpec> outputs) const {
-  const Tensor x = indexing::writable_copy(inputs[0]);  // contiguous
+  const Tensor x = inputs[0].is_contiguous() ? inputs[0] : indexing::writable_copy(inputs[0]);
   Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
   if (out.size() == 0) return {out};
   const std::int64_t length = x.shape().back();
