@@ -1,6 +1,7 @@
 #include "primitives/segment.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <complex>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include "cpu/dispatch.h"
 #include "cpu/parallel.h"
 #include "kcore/parallel.h"
+#include "primitives/selection_isa.h"
 
 namespace kcore {
 
@@ -27,16 +29,14 @@ namespace {
 
 // How one segment op folds values of T: the accumulator type A, its identity, and the step.
 // Sums: integers wrap in T (the same as wrapping in any wider type), bool is logical or, floats
-// accumulate in double (complex in complex<double>) and round once. Max: floats compare in
-// float (narrow types) or their own type; NaN wins (the first one), +0.0 beats -0.0, so the
-// result does not depend on the order of the values, only on the set.
-template <class T, SegmentOp kOp>
+// accumulate in their compute type (float for float16, bfloat16 and float32, double for float64)
+// and round once. Max: NaN wins, +0.0 beats -0.0, so the result depends on the set of values,
+// not their order. `kPlain` is for floating data known to hold no NaN and no -0.0: a plain
+// compare-and-select gives the same result there.
+template <class T, SegmentOp kOp, bool kPlain = false>
 struct Fold {
   static constexpr bool kSum = kOp == SegmentOp::Sum;
-  using A =
-      std::conditional_t<std::is_same_v<T, bool> || std::is_integral_v<T>, T,
-                         std::conditional_t<cpu::is_complex_v<T>, std::complex<double>,
-                                            std::conditional_t<kSum, double, cpu::compute_t<T>>>>;
+  using A = std::conditional_t<std::is_integral_v<T> || cpu::is_complex_v<T>, T, cpu::compute_t<T>>;
   // Folding in a different order gives the same bits (every op but floating sums).
   static constexpr bool kOrderFree = !kSum || std::is_integral_v<T>;
 
@@ -51,12 +51,10 @@ struct Fold {
   }
 
   static A load(T v) {
-    if constexpr (cpu::is_complex_v<T>) {
-      return A(v.real(), v.imag());
-    } else if constexpr (cpu::is_narrow_float_v<T>) {
+    if constexpr (cpu::is_narrow_float_v<T>) {
       return static_cast<float>(v);
     } else {
-      return static_cast<A>(v);
+      return v;
     }
   }
 
@@ -68,11 +66,17 @@ struct Fold {
       return static_cast<T>(static_cast<U>(a) + static_cast<U>(v));
     } else if constexpr (kSum) {
       return a + v;
-    } else if constexpr (std::is_integral_v<T>) {
+    } else if constexpr (std::is_integral_v<T> || kPlain) {
       return v > a ? v : a;
     } else {
-      const bool take = (v != v && a == a) || v > a || (v == a && std::signbit(a));
-      return take ? v : a;
+      // Selects, not branches: the outcome of a compare on data is unpredictable.
+      using Bits = std::conditional_t<sizeof(A) == 4, std::uint32_t, std::uint64_t>;
+      A m = v > a ? v : a;
+      // Equal values: the same bits, except zeros, where +0.0 wins (the sign bits and'ed).
+      const A both = std::bit_cast<A>(std::bit_cast<Bits>(a) & std::bit_cast<Bits>(v));
+      m = v == a ? both : m;
+      m = v != v ? v : m;
+      return a != a ? a : m;
     }
   }
 
@@ -81,6 +85,16 @@ struct Fold {
       return a;
     } else {
       return cpu::convert_value<T>(a);
+    }
+  }
+
+  // 1 for a NaN or a -0.0 (the values the plain max fold gets wrong), else 0.
+  static int special(A v) {
+    if constexpr (std::is_floating_point_v<A>) {
+      using Bits = std::conditional_t<sizeof(A) == 4, std::int32_t, std::int64_t>;
+      return v != v || std::bit_cast<Bits>(v) == std::numeric_limits<Bits>::min() ? 1 : 0;
+    } else {
+      return 0;
     }
   }
 };
@@ -130,9 +144,9 @@ struct CanonicalIds {
 // Below this many elements of work, one thread.
 constexpr std::int64_t kGrain = 1 << 15;
 
-template <class T, SegmentOp kOp, class Id>
+template <class T, SegmentOp kOp, class Id, bool kPlain = false>
 class SegmentKernel {
-  using F = Fold<T, kOp>;
+  using F = Fold<T, kOp, kPlain>;
   using A = typename F::A;
 
  public:
@@ -147,20 +161,27 @@ class SegmentKernel {
     }
   }
 
-  void run(bool sorted) {
-    if (s_ * d_ == 0) return;
+  // Returns false when the plain fold met a NaN or a -0.0 (the caller then folds again).
+  bool run(bool sorted) {
+    if (s_ * d_ == 0) return true;
+    if constexpr (kPlain) {
+      // One column: a separate vectorised check is cheaper than a flag in the scalar fold.
+      if (d_ == 1 && any_special()) return false;
+    }
     const std::int64_t work = n_ * d_ + s_ * d_;
     const std::int64_t parts =
         std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), work / kGrain));
+    std::vector<char> special(static_cast<std::size_t>(parts), 0);
     if (sorted) {
-      run_sorted(parts);
+      run_sorted(parts, special);
     } else if (parts > 1 && d_ >= 64 * parts) {
-      run_columns(parts);
+      run_columns(parts, special);
     } else if (F::kOrderFree && parts > 1 && s_ * 4 * parts <= n_) {
-      run_row_partials(parts);
+      run_row_partials(parts, special);
     } else {
-      run_segment_ranges(std::min(parts, s_));
+      run_segment_ranges(std::min(parts, s_), special);
     }
+    return std::find(special.begin(), special.end(), 1) == special.end();
   }
 
  private:
@@ -173,49 +194,93 @@ class SegmentKernel {
   }
 
   // Folds rows [i0, i1) whose id is in [lo, hi), columns [c0, c1), into `acc`.
-  void scatter(A* acc, std::int64_t i0, std::int64_t i1, std::int64_t lo, std::int64_t hi,
+  // Whether any value of the data is a NaN or a -0.0.
+  bool any_special() const {
+    return selection::with_best_isa([&]() KCORE_ALWAYS_INLINE {
+      constexpr std::int64_t kBlock = 1024;
+      for (std::int64_t i = 0; i < n_; i += kBlock) {
+        const std::int64_t end = std::min(n_, i + kBlock);
+        int found = 0;
+        for (std::int64_t j = i; j < end; ++j) found |= F::special(F::load(data_[j]));
+        if (found != 0) return true;
+      }
+      return false;
+    });
+  }
+
+  // Folds rows [i0, i1) whose id is in [lo, hi), columns [c0, c1), into `acc`. With kPlain and
+  // several columns, also reports whether a folded value was a NaN or a -0.0 (the plain fold
+  // was then wrong).
+  bool scatter(A* acc, std::int64_t i0, std::int64_t i1, std::int64_t lo, std::int64_t hi,
                std::int64_t c0, std::int64_t c1) const {
     const std::int64_t d = d_;
+    int special = 0;
     if (c1 - c0 == 1) {
+      // One column: a scalar fold, unrolled so that independent updates overlap. An id is in
+      // range when (id - lo) as unsigned is below hi - lo.
+      const auto width = static_cast<std::uint64_t>(hi - lo);
+      const T* x = data_ + c0;
+      A* out = acc + lo * d + c0;
+      auto step = [&](std::int64_t i) {
+        const auto r = static_cast<std::uint64_t>(static_cast<std::int64_t>(ids_[i]) - lo);
+        if (r < width) {
+          A& a = out[static_cast<std::int64_t>(r) * d];
+          a = F::combine(a, F::load(x[i * d]));
+        }
+      };
+      std::int64_t i = i0;
+      for (; i + 4 <= i1; i += 4) {
+        step(i);
+        step(i + 1);
+        step(i + 2);
+        step(i + 3);
+      }
+      for (; i < i1; ++i) step(i);
+      return special != 0;
+    }
+    // Rows: the fold runs along the row (vectorised).
+    const std::int64_t len = c1 - c0;
+    return selection::with_best_isa([&]() KCORE_ALWAYS_INLINE {
       for (std::int64_t i = i0; i < i1; ++i) {
         const auto s = static_cast<std::int64_t>(ids_[i]);
         if (s < lo || s >= hi) continue;
-        A& a = acc[s * d + c0];
-        a = F::combine(a, F::load(data_[i * d + c0]));
+        A* dst = acc + s * d + c0;
+        const T* src = data_ + i * d + c0;
+        if constexpr (kPlain) {
+          for (std::int64_t j = 0; j < len; ++j) {
+            const A v = F::load(src[j]);
+            special |= F::special(v);
+            dst[j] = F::combine(dst[j], v);
+          }
+        } else {
+          for (std::int64_t j = 0; j < len; ++j) dst[j] = F::combine(dst[j], F::load(src[j]));
+        }
       }
-      return;
-    }
-    const std::int64_t len = c1 - c0;
-    for (std::int64_t i = i0; i < i1; ++i) {
-      const auto s = static_cast<std::int64_t>(ids_[i]);
-      if (s < lo || s >= hi) continue;
-      A* dst = acc + s * d + c0;
-      const T* src = data_ + i * d + c0;
-      for (std::int64_t j = 0; j < len; ++j) dst[j] = F::combine(dst[j], F::load(src[j]));
-    }
+      return special != 0;
+    });
   }
 
   // Each part owns a range of segments and folds every row that falls in it.
-  void run_segment_ranges(std::int64_t parts) {
+  void run_segment_ranges(std::int64_t parts, std::vector<char>& special) {
     cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t p = b; p < e; ++p) {
         const std::int64_t lo = s_ * p / parts;
         const std::int64_t hi = s_ * (p + 1) / parts;
         init(lo * d_, hi * d_);
-        scatter(acc_, 0, n_, lo, hi, 0, d_);
+        special[p] = scatter(acc_, 0, n_, lo, hi, 0, d_) ? 1 : 0;
         finish(lo * d_, hi * d_);
       }
     });
   }
 
   // Wide rows: each part owns a range of columns of every segment.
-  void run_columns(std::int64_t parts) {
+  void run_columns(std::int64_t parts, std::vector<char>& special) {
     cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t p = b; p < e; ++p) {
         const std::int64_t c0 = p == 0 ? 0 : d_ * p / parts / 16 * 16;
         const std::int64_t c1 = p + 1 == parts ? d_ : d_ * (p + 1) / parts / 16 * 16;
         for (std::int64_t s = 0; s < s_; ++s) init(s * d_ + c0, s * d_ + c1);
-        scatter(acc_, 0, n_, 0, s_, c0, c1);
+        special[p] = scatter(acc_, 0, n_, 0, s_, c0, c1) ? 1 : 0;
         for (std::int64_t s = 0; s < s_; ++s) finish(s * d_ + c0, s * d_ + c1);
       }
     });
@@ -223,7 +288,7 @@ class SegmentKernel {
 
   // Order-free folds with few segments: each part folds a range of rows into its own copy of
   // the output, and the copies are combined in order.
-  void run_row_partials(std::int64_t parts) {
+  void run_row_partials(std::int64_t parts, std::vector<char>& special) {
     const std::int64_t size = s_ * d_;
     // (unique_ptr arrays, not vectors: A may be bool)
     std::vector<std::unique_ptr<A[]>> partials(static_cast<std::size_t>(parts - 1));
@@ -238,7 +303,7 @@ class SegmentKernel {
         } else {
           init(0, size);
         }
-        scatter(acc, n_ * p / parts, n_ * (p + 1) / parts, 0, s_, 0, d_);
+        special[p] = scatter(acc, n_ * p / parts, n_ * (p + 1) / parts, 0, s_, 0, d_) ? 1 : 0;
       }
     });
     cpu::parallel_for(size, kGrain, [&](std::int64_t b, std::int64_t e) {
@@ -252,7 +317,7 @@ class SegmentKernel {
   // Sorted ids: parts are ranges of rows cut where the id changes; part c owns the segments
   // from its first id up to the next part's first id and drops rows outside them, so parts
   // never write to the same segment even when the ids are not sorted after all.
-  void run_sorted(std::int64_t parts) {
+  void run_sorted(std::int64_t parts, std::vector<char>& special) {
     std::vector<std::int64_t> row(static_cast<std::size_t>(parts + 1));
     std::vector<std::int64_t> seg(static_cast<std::size_t>(parts + 1));
     row[0] = 0;
@@ -269,7 +334,7 @@ class SegmentKernel {
     cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t c = b; c < e; ++c) {
         init(seg[c] * d_, seg[c + 1] * d_);
-        scatter(acc_, row[c], row[c + 1], seg[c], seg[c + 1], 0, d_);
+        special[c] = scatter(acc_, row[c], row[c + 1], seg[c], seg[c + 1], 0, d_) ? 1 : 0;
         finish(seg[c] * d_, seg[c + 1] * d_);
       }
     });
@@ -366,10 +431,16 @@ std::vector<Tensor> SegmentReduce::eval_cpu(std::span<const Tensor> inputs,
       if constexpr (!cpu::is_narrow_float_v<T> || std::is_same_v<T, float16> ||
                     std::is_same_v<T, bfloat16>) {
         const T* x = n * d > 0 ? data.data<T>() : nullptr;
+        T* o = out.mutable_data<T>();
         if (op == SegmentOp::Sum) {
-          SegmentKernel<T, SegmentOp::Sum, Id>(x, id, n, d, s, out.mutable_data<T>()).run(sorted);
+          SegmentKernel<T, SegmentOp::Sum, Id>(x, id, n, d, s, o).run(sorted);
+        } else if constexpr (std::is_floating_point_v<cpu::compute_t<T>>) {
+          // The plain fold first; data with NaN or -0.0 is folded again in full.
+          if (!SegmentKernel<T, SegmentOp::Max, Id, true>(x, id, n, d, s, o).run(sorted)) {
+            SegmentKernel<T, SegmentOp::Max, Id>(x, id, n, d, s, o).run(sorted);
+          }
         } else if constexpr (!cpu::is_complex_v<T>) {
-          SegmentKernel<T, SegmentOp::Max, Id>(x, id, n, d, s, out.mutable_data<T>()).run(sorted);
+          SegmentKernel<T, SegmentOp::Max, Id>(x, id, n, d, s, o).run(sorted);
         }
       }
     });

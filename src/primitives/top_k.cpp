@@ -13,6 +13,7 @@
 #include "cpu/dispatch.h"
 #include "cpu/parallel.h"
 #include "kcore/parallel.h"
+#include "primitives/selection_isa.h"
 
 namespace kcore {
 
@@ -84,7 +85,7 @@ bool may_beat(C v, C threshold) {
 // else the first element equal to the maximum (-0.0 == +0.0). One pass: blocks with no value
 // above the running maximum (a vectorised count) are skipped.
 template <class T>
-std::int64_t first_max_index(const T* x, std::int64_t n) {
+KCORE_ALWAYS_INLINE inline std::int64_t first_max_index(const T* x, std::int64_t n) {
   using C = cmp_t<T>;
   C m = load(x[0]);
   std::int64_t best = 0;
@@ -122,8 +123,8 @@ struct Selector {
 
   // Leaves in `buf` the best min(k, n) elements of x[0, n), in no particular order; their
   // indices are offset by `base`.
-  static void select(const T* x, std::int64_t n, std::int64_t k, std::int64_t base,
-                     std::vector<Cand>& buf) {
+  KCORE_ALWAYS_INLINE static void select(const T* x, std::int64_t n, std::int64_t k,
+                                         std::int64_t base, std::vector<Cand>& buf) {
     buf.clear();
     if (k <= 0 || n <= 0) return;
     if (k == 1) {
@@ -215,8 +216,8 @@ struct PackedSelector {
     return (static_cast<std::uint64_t>(~key) << 32) | static_cast<std::uint32_t>(i);
   }
 
-  static void select(const T* x, std::int64_t n, std::int64_t k, std::int64_t base,
-                     std::vector<Cand>& buf) {
+  KCORE_ALWAYS_INLINE static void select(const T* x, std::int64_t n, std::int64_t k,
+                                         std::int64_t base, std::vector<Cand>& buf) {
     buf.clear();
     if (k <= 0 || n <= 0) return;
     if (k == 1) {
@@ -306,7 +307,8 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
                       [&](std::int64_t b, std::int64_t e) {
                         std::vector<Cand> buf;
                         for (std::int64_t r = b; r < e; ++r) {
-                          S::select(x + r * n, n, k, 0, buf);
+                          selection::with_best_isa(
+                              [&]() KCORE_ALWAYS_INLINE { S::select(x + r * n, n, k, 0, buf); });
                           write(r, buf);
                         }
                       });
@@ -320,7 +322,9 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
       const std::int64_t r = t / pieces;
       const std::int64_t start = (t % pieces) * kPiece;
       const std::int64_t len = std::min(kPiece, n - start);
-      S::select(x + r * n + start, len, k, start, found[static_cast<std::size_t>(t)]);
+      auto& f = found[static_cast<std::size_t>(t)];
+      selection::with_best_isa(
+          [&]() KCORE_ALWAYS_INLINE { S::select(x + r * n + start, len, k, start, f); });
     }
   });
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -457,7 +461,9 @@ std::vector<Tensor> InTopK::eval_cpu(std::span<const Tensor> inputs,
                                 for (std::int64_t j = 0; j < n && greater < k; j += kBlock) {
                                   const std::int64_t end = std::min(n, j + kBlock);
                                   std::int64_t c = 0;
-                                  for (std::int64_t i = j; i < end; ++i) c += load(row[i]) > v;
+                                  selection::with_best_isa([&]() KCORE_ALWAYS_INLINE {
+                                    for (std::int64_t i = j; i < end; ++i) c += load(row[i]) > v;
+                                  });
                                   greater += c;
                                 }
                                 in = greater < k;

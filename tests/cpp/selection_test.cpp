@@ -353,7 +353,8 @@ Tensor seg(Seg op, const Tensor& data, const Tensor& ids, std::optional<std::int
 }
 
 // The reference: each output element folds its segment's rows in index order. Sums: integers
-// wrap, bool is or, floats add in double and round once. Max: NaN if any NaN, +0.0 over -0.0.
+// wrap, bool is or, floats add in their compute type and round once. Max: NaN if any NaN, +0.0 over
+// -0.0.
 template <class T>
 std::vector<T> reference(Seg op, const std::vector<T>& data, const std::vector<std::int64_t>& ids,
                          std::int64_t s, std::int64_t d) {
@@ -382,28 +383,24 @@ std::vector<T> reference(Seg op, const std::vector<T>& data, const std::vector<s
       out[e] = op == Seg::Sum ? static_cast<T>(sum[e]) : best[e];
     }
   } else if constexpr (is_complex_v<T>) {
-    std::vector<c128> sum(size, 0);
+    std::vector<T> sum(size, T(0));
     for (std::int64_t i = 0; i < n; ++i) {
       if (ids[i] < 0 || ids[i] >= s) continue;
-      for (std::int64_t c = 0; c < d; ++c) {
-        const T v = data[i * d + c];
-        sum[ids[i] * d + c] += c128(v.real(), v.imag());
-      }
+      for (std::int64_t c = 0; c < d; ++c) sum[ids[i] * d + c] += data[i * d + c];
     }
-    using R = typename T::value_type;
-    for (std::size_t e = 0; e < size; ++e) {
-      out[e] = T(static_cast<R>(sum[e].real()), static_cast<R>(sum[e].imag()));
-    }
+    out = sum;
   } else {
-    // Sums in double, in row order, rounded once; max: NaN if any NaN, +0.0 over -0.0.
-    std::vector<double> sum(size, 0.0), best(size, -INFINITY);
+    // Sums in the compute type (float for the narrow types), in row order, rounded once; max:
+    // NaN if any NaN, +0.0 over -0.0.
+    std::vector<wide_t<T>> sum(size, wide_t<T>(0));
+    std::vector<double> best(size, -INFINITY);
     std::vector<char> nan(size, 0), positive_zero(size, 0);
     for (std::int64_t i = 0; i < n; ++i) {
       if (ids[i] < 0 || ids[i] >= s) continue;
       for (std::int64_t c = 0; c < d; ++c) {
         const std::size_t e = static_cast<std::size_t>(ids[i] * d + c);
         const auto v = static_cast<double>(data[i * d + c]);
-        sum[e] += v;
+        sum[e] += widen(data[i * d + c]);
         if (std::isnan(v)) nan[e] = 1;
         if (v > best[e]) best[e] = v;
         if (v == 0 && !std::signbit(v)) positive_zero[e] = 1;
@@ -412,7 +409,7 @@ std::vector<T> reference(Seg op, const std::vector<T>& data, const std::vector<s
     for (std::size_t e = 0; e < size; ++e) {
       double m = best[e];
       if (m == 0 && positive_zero[e]) m = 0.0;
-      out[e] = op == Seg::Sum ? T(sum[e]) : T(nan[e] ? NAN : m);
+      out[e] = op == Seg::Sum ? narrow<T>(sum[e]) : T(nan[e] ? NAN : m);
     }
   }
   return out;

@@ -72,8 +72,9 @@ def np_in_top_k(targets, predictions, k):
 
 
 def np_segment(op, data, ids, num_segments):
-    """Folds of the rows of each segment in row order: sums in float64 (complex128) and rounded
-    once, integers wrapping, bool as or; max with NaN winning and +0.0 over -0.0."""
+    """Folds of the rows of each segment in row order: sums in the compute type (float32 for
+    float16 and bfloat16) and rounded once, integers wrapping, bool as or; max with NaN winning
+    and +0.0 over -0.0."""
     data = np.asarray(data)
     ids = np.asarray(ids).astype(object)
     valid = np.array([0 <= int(i) < num_segments for i in ids], bool)
@@ -90,7 +91,9 @@ def np_segment(op, data, ids, num_segments):
             out = np.zeros(shape, data.dtype)
             np.add.at(out, seg, rows)  # wraps in the dtype
             return out
-        acc = np.zeros(shape, np.complex128 if k == "c" else np.float64)
+        acc_dtype = data.dtype if data.dtype in (np.float64, np.complex64, np.complex128) \
+            else np.float32
+        acc = np.zeros(shape, acc_dtype)
         np.add.at(acc, seg, rows.astype(acc.dtype))  # in row order
         return acc.astype(data.dtype)
     if k in "iu":
