@@ -12,6 +12,7 @@
 #define HWY_TARGET_INCLUDE "cpu/math_kernels.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 
+#include <hwy/cache_control.h>
 #include <hwy/contrib/math/math-inl.h>
 #include <hwy/highway.h>
 
@@ -154,18 +155,26 @@ HWY_INLINE void LogF32(D d, hn::Vec<D> u, hn::Vec<D>& hi, hn::Vec<D>& lo) {
   lo = hn::Add(hn::Sub(big, hi), small);
 }
 
-// x * (c + (t + t_lo) R(t)) for the table p (p[0] + p0_lo = c, R's coefficients from p[1]),
-// as fma(x, p[0], x (t R(t) + t_lo R(t) + p0_lo)): the constant's part is rounded only once and
-// t_lo, the part of the variable that float cannot hold, enters through R, close to the slope.
-// kNegate: the polynomial is evaluated at -t (and -t_lo).
-template <bool kNegate, class D>
+// x * (c + (t + t_lo) R(t)) for the table p (p[0] + p0_lo = c, R's coefficients from p[1]):
+// c + t R(t) is summed exactly into hi + lo (t_lo, the part of the variable that float cannot
+// hold, enters through R, close to the slope), so that x (hi + lo) has little more than the
+// final rounding. kNegate: the polynomial is evaluated at -t (and -t_lo). kPositive: c and
+// t R(t) are both positive (else |c| >= |t R(t)| is assumed).
+template <bool kNegate, bool kPositive, class D>
 HWY_INLINE hn::Vec<D> ScaledPoly(D d, hn::Vec<D> x, hn::Vec<D> t, hn::Vec<D> t_lo, const float* p,
                                  float p0_lo, int degree) {
   auto coef = [&](int j) { return hn::Set(d, kNegate && j % 2 == 1 ? -p[j] : p[j]); };
   auto r = coef(degree);
   for (int j = degree - 1; j >= 1; --j) r = Fma(d, r, t, coef(j));
-  const auto small = Fma(d, t, r, Fma(d, t_lo, r, hn::Set(d, p0_lo)));
-  return Fma(d, x, hn::Set(d, p[0]), hn::Mul(x, small));
+  const auto tr = hn::Mul(t, r);
+  const auto tr_lo = Fma(d, t_lo, r, Fms(d, t, r, tr));
+  // Fast two-sum of c and tr, larger first.
+  const auto c = hn::Set(d, p[0]);
+  const auto big = kPositive ? hn::Max(c, tr) : c;
+  const auto small = kPositive ? hn::Min(c, tr) : tr;
+  const auto hi = hn::Add(big, small);
+  const auto lo = hn::Add(hn::Add(hn::Sub(big, hi), small), hn::Add(tr_lo, hn::Set(d, p0_lo)));
+  return Fma(d, x, hi, hn::Mul(x, lo));
 }
 
 // erfinv (Giles' structure): w = -log(1 - x^2), carried as w + w_lo; w < 5: erfinv(x) = x P(w);
@@ -185,8 +194,8 @@ HWY_INLINE hn::Vec<D> ErfinvF32(D d, hn::Vec<D> x) {
   hn::Vec<D> h, h_lo;
   LogF32(d, u, h, h_lo);
   h_lo = Fma(d, err, hn::ApproximateReciprocal(u), h_lo);
-  auto y = ScaledPoly<true>(d, a, h, h_lo, co::kErfinv32Central, co::kErfinv32CentralLo,
-                            co::kErfinv32Degree);
+  auto y = ScaledPoly<true, true>(d, a, h, h_lo, co::kErfinv32Central, co::kErfinv32CentralLo,
+                                  co::kErfinv32Degree);
   const auto tail = hn::Le(h, hn::Set(d, -5.0f));
   if (!hn::AllFalse(d, tail)) {
     // sqrt(w + w_lo) = s + (w - s^2 + w_lo) / (2 s)
@@ -195,8 +204,8 @@ HWY_INLINE hn::Vec<D> ErfinvF32(D d, hn::Vec<D> x) {
     const auto s_lo = hn::Div(hn::Sub(Fnma(d, s, s, w), h_lo), hn::Add(s, s));
     const auto t = hn::Sub(s, hn::Set(d, 3.125f));
     y = hn::IfThenElse(tail,
-                       ScaledPoly<false>(d, a, t, s_lo, co::kErfinv32Tail, co::kErfinv32TailLo,
-                                         co::kErfinv32Degree),
+                       ScaledPoly<false, false>(d, a, t, s_lo, co::kErfinv32Tail,
+                                                co::kErfinv32TailLo, co::kErfinv32Degree),
                        y);
   }
   // |x| = 1: inf; |x| > 1 and NaN: NaN.
@@ -220,32 +229,67 @@ HWY_INLINE hn::Vec<D> RsqrtV(D d, hn::Vec<D> x) {
   return hn::IfThenElse(regular, y, r);  // 0 -> inf, -0 -> -inf, inf -> 0, x < 0 and NaN -> NaN
 }
 
-// Applies `f` vector by vector; the last partial vector goes through a padded buffer.
+// Applies `f` to n elements: vector by vector, partial vectors through a padded buffer. Large
+// outputs are written with streaming stores (no read for ownership, no cache pollution): the
+// kernels are then as memory-bound as a copy.
+template <class D, class T, class F>
+HWY_INLINE void MapPartial(D d, const T* in, T* out, std::size_t n, F f) {
+  constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(T) > 0 ? HWY_MAX_BYTES / sizeof(T) : 1;
+  HWY_ALIGN T buf[kMax] = {};
+  std::memcpy(buf, in, n * sizeof(T));
+  hn::Store(f(d, hn::Load(d, buf)), d, buf);
+  std::memcpy(out, buf, n * sizeof(T));
+}
+
 template <class D, class T, class F>
 HWY_INLINE void MapArray(D d, const T* in, T* out, std::size_t n, F f) {
   const std::size_t lanes = hn::Lanes(d);
+  constexpr std::size_t kStreamBytes = std::size_t{1} << 21;
   std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes) hn::StoreU(f(d, hn::LoadU(d, in + i)), d, out + i);
-  if (i < n) {
-    constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(T) > 0 ? HWY_MAX_BYTES / sizeof(T) : 1;
-    HWY_ALIGN T buf[kMax] = {};
-    std::memcpy(buf, in + i, (n - i) * sizeof(T));
-    hn::Store(f(d, hn::Load(d, buf)), d, buf);
-    std::memcpy(out + i, buf, (n - i) * sizeof(T));
+  if (n * sizeof(T) >= kStreamBytes) {
+    const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) % (lanes * sizeof(T));
+    if (misaligned % sizeof(T) == 0) {
+      const std::size_t head = misaligned == 0 ? 0 : lanes - misaligned / sizeof(T);
+      if (head > 0) MapPartial(d, in, out, head, f);
+      for (i = head; i + lanes <= n; i += lanes) hn::Stream(f(d, hn::LoadU(d, in + i)), d, out + i);
+      hwy::FlushStream();
+    }
   }
+  for (; i + lanes <= n; i += lanes) hn::StoreU(f(d, hn::LoadU(d, in + i)), d, out + i);
+  if (i < n) MapPartial(d, in + i, out + i, n - i, f);
 }
+
+// The kernels as function objects, so that they inline into MapArray's loops.
+struct ErfOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V v) const {
+    return ErfF32(d, v);
+  }
+};
+struct ErfinvOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V v) const {
+    return ErfinvF32(d, v);
+  }
+};
+struct RsqrtOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V v) const {
+    return RsqrtV(d, v);
+  }
+};
 
 void MathF32(int fn, const float* in, float* out, std::size_t n) {
   const hn::ScalableTag<float> d;
   switch (static_cast<MathFn>(fn)) {
     case MathFn::Erf:
-      MapArray(d, in, out, n, [](auto dd, auto v) HWY_ATTR { return ErfF32(dd, v); });
+      MapArray(d, in, out, n, ErfOp());
       break;
     case MathFn::Erfinv:
-      MapArray(d, in, out, n, [](auto dd, auto v) HWY_ATTR { return ErfinvF32(dd, v); });
+      MapArray(d, in, out, n, ErfinvOp());
       break;
     case MathFn::Rsqrt:
-      MapArray(d, in, out, n, [](auto dd, auto v) HWY_ATTR { return RsqrtV(dd, v); });
+      MapArray(d, in, out, n, RsqrtOp());
       break;
   }
 }
@@ -339,11 +383,9 @@ void MathF64(int fn, const double* in, double* out, std::size_t n) {
     case MathFn::Erfinv:
       for (std::size_t i = 0; i < n; ++i) out[i] = Erfinv64(in[i]);
       break;
-    case MathFn::Rsqrt: {
-      const hn::ScalableTag<double> d;
-      MapArray(d, in, out, n, [](auto dd, auto v) HWY_ATTR { return RsqrtV(dd, v); });
+    case MathFn::Rsqrt:
+      MapArray(hn::ScalableTag<double>(), in, out, n, RsqrtOp());
       break;
-    }
   }
 }
 
