@@ -256,8 +256,9 @@ void scatter_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, Combi
     cpu::parallel_for(S, 1024, [&](std::int64_t b, std::int64_t e) {
       apply_rows(out, upd, idx, ix, 0, ix.total, b, e, combine);
     });
-  } else if (ix.rows * S < kOwnerWork) {
-    // Every thread would scan every row: below this much work one thread is faster.
+  } else if (S < 8 || ix.rows * S < kOwnerWork) {
+    // Every thread would scan every row: with short rows the scans cost as much as the writes
+    // they share out, and below this much work one thread is faster anyway.
     apply_rows(out, upd, idx, ix, 0, ix.total, 0, S, combine);
   } else {
     cpu::parallel_for(ix.total, 4096, [&](std::int64_t b, std::int64_t e) {
