@@ -40,7 +40,7 @@ struct Fold {
   // Folding in a different order gives the same bits (every op but floating sums).
   static constexpr bool kOrderFree = !kSum || std::is_integral_v<T>;
 
-  static A identity() {
+  KCORE_ALWAYS_INLINE static A identity() {
     if constexpr (kSum || std::is_same_v<T, bool>) {
       return A{};
     } else if constexpr (std::is_integral_v<T>) {
@@ -50,7 +50,7 @@ struct Fold {
     }
   }
 
-  static A load(T v) {
+  KCORE_ALWAYS_INLINE static A load(T v) {
     if constexpr (cpu::is_narrow_float_v<T>) {
       return static_cast<float>(v);
     } else {
@@ -58,7 +58,7 @@ struct Fold {
     }
   }
 
-  static A combine(A a, A v) {
+  KCORE_ALWAYS_INLINE static A combine(A a, A v) {
     if constexpr (std::is_same_v<T, bool>) {
       return a || v;
     } else if constexpr (kSum && std::is_integral_v<T>) {
@@ -80,7 +80,7 @@ struct Fold {
     }
   }
 
-  static T store(A a) {
+  KCORE_ALWAYS_INLINE static T store(A a) {
     if constexpr (std::is_same_v<A, T>) {
       return a;
     } else {
@@ -89,7 +89,7 @@ struct Fold {
   }
 
   // 1 for a NaN or a -0.0 (the values the plain max fold gets wrong), else 0.
-  static int special(A v) {
+  KCORE_ALWAYS_INLINE static int special(A v) {
     if constexpr (std::is_floating_point_v<A>) {
       using Bits = std::conditional_t<sizeof(A) == 4, std::int32_t, std::int64_t>;
       return v != v || std::bit_cast<Bits>(v) == std::numeric_limits<Bits>::min() ? 1 : 0;

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -27,7 +28,7 @@ template <class T>
 using cmp_t = std::conditional_t<std::is_same_v<T, bool>, std::uint8_t, cpu::compute_t<T>>;
 
 template <class T>
-cmp_t<T> load(T v) {
+KCORE_ALWAYS_INLINE inline cmp_t<T> load(T v) {
   if constexpr (cpu::is_narrow_float_v<T>) {
     return static_cast<float>(v);
   } else {
@@ -36,7 +37,7 @@ cmp_t<T> load(T v) {
 }
 
 template <class C>
-bool is_nan(C v) {
+KCORE_ALWAYS_INLINE inline bool is_nan(C v) {
   if constexpr (std::is_floating_point_v<C>) {
     return std::isnan(v);
   } else {
@@ -49,12 +50,12 @@ bool is_nan(C v) {
 template <class C>
 struct Key {
   using type = C;
-  static C of(C v) { return v; }
+  KCORE_ALWAYS_INLINE static C of(C v) { return v; }
 };
 template <>
 struct Key<float> {
   using type = std::int32_t;
-  static std::int32_t of(float v) {
+  KCORE_ALWAYS_INLINE static std::int32_t of(float v) {
     const auto b = std::bit_cast<std::int32_t>(v + 0.0F);  // -0.0 + 0.0 == +0.0
     const std::int32_t k = b ^ ((b >> 31) & 0x7fffffff);
     return std::isnan(v) ? std::numeric_limits<std::int32_t>::max() : k;
@@ -63,7 +64,7 @@ struct Key<float> {
 template <>
 struct Key<double> {
   using type = std::int64_t;
-  static std::int64_t of(double v) {
+  KCORE_ALWAYS_INLINE static std::int64_t of(double v) {
     const auto b = std::bit_cast<std::int64_t>(v + 0.0);
     const std::int64_t k = b ^ ((b >> 63) & 0x7fffffffffffffffLL);
     return std::isnan(v) ? std::numeric_limits<std::int64_t>::max() : k;
@@ -73,7 +74,7 @@ struct Key<double> {
 // A cheap test that lets through every value whose key beats `threshold`'s (and, for floats,
 // NaNs and everything when the threshold is NaN); the exact key test follows.
 template <class C>
-bool may_beat(C v, C threshold) {
+KCORE_ALWAYS_INLINE inline bool may_beat(C v, C threshold) {
   if constexpr (std::is_floating_point_v<C>) {
     return !(v <= threshold);
   } else {
@@ -90,7 +91,7 @@ KCORE_ALWAYS_INLINE inline std::int64_t first_max_index(const T* x, std::int64_t
   C m = load(x[0]);
   std::int64_t best = 0;
   if (is_nan(m)) return 0;
-  constexpr std::int64_t kBlock = 64;
+  constexpr std::int64_t kBlock = 32;
   for (std::int64_t i = 1; i < n; i += kBlock) {
     const std::int64_t end = std::min(n, i + kBlock);
     int hits = 0;
@@ -173,6 +174,7 @@ struct Selector {
       for (std::int64_t j = i; j < end; ++j) hits += may_beat(load(x[j]), threshold) ? 1 : 0;
       if (hits != 0) {
         for (std::int64_t j = i; j < end; ++j) {
+          if (!may_beat(load(x[j]), threshold)) continue;
           const K key = Key<C>::of(load(x[j]));
           if (key > threshold_key) {
             buf.push_back({key, static_cast<std::int32_t>(base + j)});
@@ -192,6 +194,10 @@ struct Selector {
 template <class T>
 inline constexpr bool kPackable = sizeof(cmp_t<T>) <= 4;
 
+// Rows up to kShortRow long with small k take the block-maxima path of PackedSelector.
+constexpr std::int64_t kShortRow = 1 << 15;
+constexpr std::int64_t kKeyBlock = 16;
+
 template <class T>
 struct PackedSelector {
   using C = cmp_t<T>;
@@ -200,7 +206,7 @@ struct PackedSelector {
   static std::int32_t index(Cand c) { return static_cast<std::int32_t>(c & 0xffffffffU); }
 
   // An order-preserving map to uint32 (SEMANTICS' order: NaN on top, -0.0 == +0.0).
-  static std::uint32_t ukey(T v) {
+  KCORE_ALWAYS_INLINE static std::uint32_t ukey(T v) {
     const C c = load(v);
     if constexpr (std::is_same_v<C, float>) {
       const auto b = std::bit_cast<std::uint32_t>(c + 0.0F);  // -0.0 + 0.0 == +0.0
@@ -212,7 +218,7 @@ struct PackedSelector {
       return static_cast<std::uint32_t>(c);
     }
   }
-  static Cand pack(std::uint32_t key, std::int64_t i) {
+  KCORE_ALWAYS_INLINE static Cand pack(std::uint32_t key, std::int64_t i) {
     return (static_cast<std::uint64_t>(~key) << 32) | static_cast<std::uint32_t>(i);
   }
 
@@ -230,9 +236,41 @@ struct PackedSelector {
       std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());
       buf.resize(static_cast<std::size_t>(k));
     };
-    if (k * 4 >= n) {
+    if (k * 4 >= n || (n <= kShortRow && k * 2 * kKeyBlock > n)) {
+      // Every element a candidate: one selection over the row.
       buf.resize(static_cast<std::size_t>(n));
       for (std::int64_t i = 0; i < n; ++i) buf[i] = pack(ukey(x[i]), base + i);
+      keep_best();
+      return;
+    }
+    if (n <= kShortRow) {
+      // Short rows: the k-th largest of the blocks' maximum keys is at most the row's k-th
+      // largest key (k blocks reach it), so only the blocks that reach it hold candidates.
+      thread_local std::vector<std::uint32_t> keys;
+      thread_local std::vector<std::uint32_t> maxima;
+      thread_local std::vector<std::uint32_t> order;
+      const std::int64_t blocks = (n + kKeyBlock - 1) / kKeyBlock;
+      keys.resize(static_cast<std::size_t>(blocks * kKeyBlock));
+      std::uint32_t* key = keys.data();
+      for (std::int64_t j = 0; j < n; ++j) key[j] = ukey(x[j]);
+      for (std::int64_t j = n; j < blocks * kKeyBlock; ++j) key[j] = 0;
+      maxima.resize(static_cast<std::size_t>(blocks));
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        std::uint32_t m = 0;
+        for (std::int64_t j = 0; j < kKeyBlock; ++j) m = std::max(m, key[b * kKeyBlock + j]);
+        maxima[static_cast<std::size_t>(b)] = m;
+      }
+      order.assign(maxima.begin(), maxima.end());
+      std::nth_element(order.begin(), order.begin() + (k - 1), order.end(),
+                       std::greater<std::uint32_t>());
+      const std::uint32_t bound = order[static_cast<std::size_t>(k - 1)];
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        if (maxima[static_cast<std::size_t>(b)] < bound) continue;
+        const std::int64_t end = std::min(n, (b + 1) * kKeyBlock);
+        for (std::int64_t j = b * kKeyBlock; j < end; ++j) {
+          if (key[j] >= bound) buf.push_back(pack(key[j], base + j));
+        }
+      }
       keep_best();
       return;
     }
@@ -262,6 +300,7 @@ struct PackedSelector {
       for (std::int64_t j = i; j < end; ++j) hits += may_beat(load(x[j]), threshold) ? 1 : 0;
       if (hits != 0) {
         for (std::int64_t j = i; j < end; ++j) {
+          if (!may_beat(load(x[j]), threshold)) continue;
           const std::uint32_t key = ukey(x[j]);
           if (key > threshold_key) {
             buf.push_back(pack(key, base + j));
@@ -446,31 +485,32 @@ std::vector<Tensor> InTopK::eval_cpu(std::span<const Tensor> inputs,
     if constexpr (!cpu::is_complex_v<T>) {
       using C = cmp_t<T>;
       const T* x = predictions.data<T>();
+      auto rows_in = [&](std::int64_t b, std::int64_t e) KCORE_ALWAYS_INLINE {
+        for (std::int64_t r = b; r < e; ++r) {
+          bool in = false;
+          const std::int64_t target = t[r];
+          if (k > 0 && target >= 0 && target < n) {
+            const T* row = x + r * n;
+            const C v = load(row[target]);
+            if (!is_nan(v)) {
+              // Count the strictly greater values, stopping once k are seen.
+              std::int64_t greater = 0;
+              constexpr std::int64_t kBlock = 256;
+              for (std::int64_t j = 0; j < n && greater < k; j += kBlock) {
+                const std::int64_t end = std::min(n, j + kBlock);
+                std::int64_t c = 0;
+                for (std::int64_t i = j; i < end; ++i) c += load(row[i]) > v;
+                greater += c;
+              }
+              in = greater < k;
+            }
+          }
+          dst[r] = in;
+        }
+      };
       cpu::parallel_for(rows, std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(n, 1)),
                         [&](std::int64_t b, std::int64_t e) {
-                          for (std::int64_t r = b; r < e; ++r) {
-                            bool in = false;
-                            const std::int64_t target = t[r];
-                            if (k > 0 && target >= 0 && target < n) {
-                              const T* row = x + r * n;
-                              const C v = load(row[target]);
-                              if (!is_nan(v)) {
-                                // Count the strictly greater values, stopping once k are seen.
-                                std::int64_t greater = 0;
-                                constexpr std::int64_t kBlock = 256;
-                                for (std::int64_t j = 0; j < n && greater < k; j += kBlock) {
-                                  const std::int64_t end = std::min(n, j + kBlock);
-                                  std::int64_t c = 0;
-                                  selection::with_best_isa([&]() KCORE_ALWAYS_INLINE {
-                                    for (std::int64_t i = j; i < end; ++i) c += load(row[i]) > v;
-                                  });
-                                  greater += c;
-                                }
-                                in = greater < k;
-                              }
-                            }
-                            dst[r] = in;
-                          }
+                          selection::with_best_isa([&]() KCORE_ALWAYS_INLINE { rows_in(b, e); });
                         });
     }
   });
