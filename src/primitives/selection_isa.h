@@ -9,7 +9,8 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define KCORE_SELECTION_AVX2 1
 #define KCORE_TARGET_AVX2 __attribute__((target("avx2")))
-#define KCORE_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,prefer-vector-width=512")))
+#define KCORE_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,prefer-vector-width=512")))
 #else
 #define KCORE_SELECTION_AVX2 0
 #define KCORE_TARGET_AVX2
