@@ -56,6 +56,14 @@ class Primitive {
 
 using PrimitivePtr = std::shared_ptr<const Primitive>;
 
+// A kernel's one output, moved into the result (`return {out};` would copy it).
+inline std::vector<Tensor> single_output(Tensor out) {
+  std::vector<Tensor> outputs;
+  outputs.reserve(1);
+  outputs.push_back(std::move(out));
+  return outputs;
+}
+
 // A transform (autodiff, batching, ...): the Autodidax interpreter. Each active interpreter has a
 // level, higher for those installed later. bind gives a primitive to the highest-level
 // interpreter that owns a tracer among the inputs; `process` unwraps its own tracers, binds the

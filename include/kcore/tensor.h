@@ -152,7 +152,7 @@ class Tensor {
   requires(std::is_arithmetic_v<T>) Tensor(T value);  // NOLINT(google-explicit-constructor)
 
   // A fresh contiguous tensor whose bytes the caller fills (kernels and conversions only).
-  static Tensor empty(const Shape& shape, DType dtype);
+  static Tensor empty(const Shape& shape, DType dtype, bool weak = false);
   // A view of `base`'s buffer.
   static Tensor view(const Tensor& base, Shape shape, Strides strides, std::int64_t offset);
   // A tracer seen as a tensor: `values`' buffer, shape, dtype and weak flag (a tensor without

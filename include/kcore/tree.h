@@ -57,6 +57,9 @@ class TreeDef {
   std::string to_string() const;
   // Path of leaf i, e.g. "[1]['a']", for error messages.
   std::string leaf_path(std::size_t i) const;
+  // Whether `tree` has this structure; with `leaves`, appends its leaves in flatten's order as
+  // it checks (cheaper than flattening `tree` and comparing the structures).
+  bool matches(const Tree& tree, std::vector<const Tensor*>* leaves = nullptr) const;
 
  private:
   friend std::pair<std::vector<Tensor>, TreeDef> flatten(const Tree& tree);

@@ -186,7 +186,9 @@ bool is_complex(DType d) {
   return d == DType::Complex64 || d == DType::Complex128;
 }
 
-Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
+namespace {
+
+Promoted promote_by_lattice(std::span<const DTypeArg> args, std::string_view op) {
   if (args.empty()) return {DType::Float32, false};
   for (const auto& a : args) {
     if (is_float8(a.dtype)) {
@@ -226,6 +228,59 @@ Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
   if (lub == kWeakInt) return {DType::Int32, false};
   if (lub == kWeakFloat) return {DType::Float32, false};
   return {static_cast<DType>(lub), all_weak};
+}
+
+// Every pair of arguments promoted once: most ops have two operands, and the lattice walk costs
+// more than the op itself on small tensors.
+class PairTable {
+ public:
+  PairTable() {
+    for (int a = 0; a < kNumDTypes; ++a) {
+      for (int wa = 0; wa < 2; ++wa) {
+        for (int b = 0; b < kNumDTypes; ++b) {
+          for (int wb = 0; wb < 2; ++wb) {
+            const std::array<DTypeArg, 2> args = {DTypeArg{static_cast<DType>(a), wa == 1},
+                                                  DTypeArg{static_cast<DType>(b), wb == 1}};
+            Entry& e = entries_[index(args[0], args[1])];
+            try {
+              e.result = promote_by_lattice(args, "");
+              e.valid = true;
+            } catch (const ValueError&) {
+              e.valid = false;
+            }
+          }
+        }
+      }
+    }
+  }
+  // Nullptr when the pair does not promote.
+  const Promoted* find(const DTypeArg& a, const DTypeArg& b) const {
+    const Entry& e = entries_[index(a, b)];
+    return e.valid ? &e.result : nullptr;
+  }
+
+ private:
+  struct Entry {
+    Promoted result{DType::Float32, false};
+    bool valid = false;
+  };
+  static std::size_t index(const DTypeArg& a, const DTypeArg& b) {
+    return ((static_cast<std::size_t>(a.dtype) * 2 + (a.weak ? 1 : 0)) * kNumDTypes +
+            static_cast<std::size_t>(b.dtype)) *
+               2 +
+           (b.weak ? 1 : 0);
+  }
+  std::array<Entry, kNumDTypes * 2 * kNumDTypes * 2> entries_;
+};
+
+}  // namespace
+
+Promoted promote(std::span<const DTypeArg> args, std::string_view op) {
+  if (args.size() == 2) {
+    static const PairTable pairs;
+    if (const Promoted* p = pairs.find(args[0], args[1])) return *p;
+  }
+  return promote_by_lattice(args, op);
 }
 
 DType result_type(std::initializer_list<DTypeArg> args) {

@@ -57,11 +57,11 @@ std::vector<Tensor> bind(const PrimitivePtr& primitive, std::span<const Tensor> 
 }
 
 Tensor bind1(const PrimitivePtr& primitive, std::span<const Tensor> inputs) {
-  return bind(primitive, inputs).front();
+  return std::move(bind(primitive, inputs).front());
 }
 
 Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs) {
-  return bind(primitive, std::span<const Tensor>(inputs.begin(), inputs.size())).front();
+  return std::move(bind(primitive, std::span<const Tensor>(inputs.begin(), inputs.size())).front());
 }
 
 std::vector<PrimitiveKind> registered_primitives() {

@@ -110,7 +110,7 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, s
       dtype_(dtype),
       weak_(weak) {}
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype, bool weak) {
   std::int64_t n = 1;
   for (auto d : shape) {
     if (d < 0) {
@@ -123,8 +123,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
     n *= d;
   }
   const auto bytes = static_cast<std::size_t>(n) * itemsize(dtype);
-  return Tensor(std::make_shared<Storage>(bytes), shape, contiguous_strides(shape), 0, dtype,
-                false);
+  return Tensor(std::make_shared<Storage>(bytes), shape, contiguous_strides(shape), 0, dtype, weak);
 }
 
 Tensor Tensor::view(const Tensor& base, Shape shape, Strides strides, std::int64_t offset) {

@@ -112,6 +112,35 @@ std::string TreeDef::to_string() const {
   }
 }
 
+bool TreeDef::matches(const Tree& tree, std::vector<const Tensor*>* leaves) const {
+  if (tree.kind() != kind_) return false;
+  switch (kind_) {
+    case Tree::Kind::None:
+      return true;
+    case Tree::Kind::Leaf:
+      if (leaves != nullptr) leaves->push_back(&tree.leaf());
+      return true;
+    case Tree::Kind::Dict: {
+      const Tree::Dict& items = tree.dict_items();
+      if (items.size() != children_.size()) return false;
+      std::size_t c = 0;
+      for (const auto& [k, v] : items) {
+        if (k != keys_[c] || !children_[c].matches(v, leaves)) return false;
+        ++c;
+      }
+      return true;
+    }
+    default: {
+      const std::vector<Tree>& items = tree.items();
+      if (items.size() != children_.size()) return false;
+      for (std::size_t c = 0; c < items.size(); ++c) {
+        if (!children_[c].matches(items[c], leaves)) return false;
+      }
+      return true;
+    }
+  }
+}
+
 std::string TreeDef::leaf_path(std::size_t i) const {
   if (kind_ == Tree::Kind::Leaf) return "";
   for (std::size_t c = 0; c < children_.size(); ++c) {

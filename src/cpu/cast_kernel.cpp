@@ -9,6 +9,12 @@ namespace kcore::cpu {
 Tensor cast_kernel(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
   Tensor out = Tensor::empty(x.shape(), dtype);
+  if (x.size() == 1) {
+    dispatch(dtype, [&]<class To>() {
+      *reinterpret_cast<To*>(out.mutable_bytes()) = load_converted<To>(x);
+    });
+    return out;
+  }
   StridedLoop<2> loop(x.shape(), {out.mutable_bytes(), const_cast<std::byte*>(x.bytes())},
                       {out.strides(), x.strides()}, {itemsize(dtype), itemsize(x.dtype())});
   dispatch(dtype, [&]<class To>() {

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "cpu/dispatch.h"
+#include "kcore/tensor.h"
 
 namespace kcore::cpu {
 
@@ -83,6 +84,14 @@ inline To convert_value(From v) {
       return To(v);
     }
   }
+}
+
+// The first element of `x` (its only one, for a one-element tensor) converted to To.
+template <class To>
+inline To load_converted(const Tensor& x) {
+  return dispatch(x.dtype(), [&]<class From>() -> To {
+    return convert_value<To>(*reinterpret_cast<const From*>(x.bytes()));
+  });
 }
 
 }  // namespace kcore::cpu

@@ -203,19 +203,12 @@ auto apply_unary(UnaryOp op, T x) {
   }
 }
 
-void reject_float8(std::span<const Tensor> inputs, std::string_view op) {
-  std::vector<DTypeArg> args;
-  for (const auto& t : inputs) args.push_back({t.dtype(), t.weak()});
-  promote(args, op);
-}
-
 }  // namespace
 
 std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
   const DType d = x.dtype();
   if (op_ == UnaryOp::LogicalNot) return {{x.shape(), DType::Bool, false}};
-  reject_float8(inputs, name());
   const Promoted p = promote({{d, x.weak()}}, name());
   switch (op_) {
     case UnaryOp::Negative:
@@ -238,11 +231,11 @@ std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
 std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
                                     std::span<const TensorSpec> outputs) const {
   const TensorSpec& spec = outputs[0];
-  Tensor out = Tensor::empty(spec.shape, spec.dtype).with_weak(spec.weak);
+  Tensor out = Tensor::empty(spec.shape, spec.dtype, spec.weak);
   if (op_ == UnaryOp::LogicalNot) {
     const Tensor b = cpu::cast_kernel(inputs[0], DType::Bool);
     cpu::map_unary<bool, bool>(out, b, [](bool v) { return !v; });
-    return {out};
+    return single_output(std::move(out));
   }
   if (op_ == UnaryOp::Abs && is_bool(inputs[0].dtype())) {
     return {inputs[0]};
@@ -270,7 +263,7 @@ std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
           out, x, [op](T v) { return cpu::from_compute<T>(apply_unary(op, cpu::to_compute(v))); });
     }
   });
-  return {out};
+  return single_output(std::move(out));
 }
 
 Differentiability Unary::differentiability() const {
@@ -311,7 +304,7 @@ std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
 std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
                                      std::span<const TensorSpec> outputs) const {
   const TensorSpec& spec = outputs[0];
-  Tensor out = Tensor::empty(spec.shape, spec.dtype).with_weak(spec.weak);
+  Tensor out = Tensor::empty(spec.shape, spec.dtype, spec.weak);
   const BinaryOp op = op_;
   if (is_logical(op)) {
     const Tensor a = cpu::cast_kernel(inputs[0], DType::Bool);
@@ -321,9 +314,29 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
     } else {
       cpu::map_binary<bool, bool>(out, a, b, [](bool x, bool y) { return x || y; });
     }
-    return {out};
+    return single_output(std::move(out));
   }
   const DType operand = operand_dtype(inputs).dtype;
+  if (out.size() == 1) {
+    // One element: converted as it is read, without converted copies of the operands.
+    cpu::dispatch(operand, [&]<class T>() {
+      if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
+        using C = cpu::compute_t<T>;
+        const C x = cpu::to_compute(cpu::load_converted<T>(inputs[0]));
+        const C y = cpu::to_compute(cpu::load_converted<T>(inputs[1]));
+        with_constant_op(op, [&](auto kOp) {
+          if constexpr (is_comparison(kOp.value)) {
+            *reinterpret_cast<bool*>(out.mutable_bytes()) =
+                apply_comparison<C>(decltype(kOp)::value, x, y);
+          } else if constexpr (!is_logical(kOp.value)) {
+            *reinterpret_cast<T*>(out.mutable_bytes()) =
+                cpu::from_compute<T>(apply_binary<C>(decltype(kOp)::value, x, y));
+          }
+        });
+      }
+    });
+    return single_output(std::move(out));
+  }
   const Tensor a = cpu::cast_kernel(inputs[0], operand);
   const Tensor b = cpu::cast_kernel(inputs[1], operand);
   cpu::dispatch(operand, [&]<class T>() {
@@ -345,7 +358,7 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
       });
     }
   });
-  return {out};
+  return single_output(std::move(out));
 }
 
 Differentiability Binary::differentiability() const {
@@ -382,7 +395,7 @@ std::vector<Tensor> Where::eval_cpu(std::span<const Tensor> inputs,
       std::memcpy(p[0] + i * s[0], take_x ? p[2] + i * s[2] : p[3] + i * s[3], isz);
     }
   });
-  return {out};
+  return single_output(std::move(out));
 }
 
 }  // namespace kcore

@@ -18,6 +18,7 @@ Tensor scalar_predicate(const Tensor& pred, std::string_view op) {
     throw TypeError(std::string(op) + ": the predicate has dtype " +
                     std::string(name(pred.dtype())) + "; expected bool or a number");
   }
+  if (pred.dtype() == DType::Bool) return pred;
   return cast(pred, DType::Bool);
 }
 
@@ -82,14 +83,30 @@ Tree while_loop(const std::function<Tensor(const Tree&)>& cond,
   auto budget_left = [&] { return !maximum_iterations || iterations < *maximum_iterations; };
   if (!budget_left()) return vars;
   Tensor active = scalar_predicate(cond(vars), "while_loop");
-  while (active.has_values()) {
-    if (!active.item<bool>()) return vars;
-    const Tree next = body(vars);
-    auto [leaves, def] = flatten(vars);
-    vars = unflatten(def, matching_leaves(vars, next, "while_loop", "body's output"));
-    ++iterations;
-    if (!budget_left()) return vars;
-    active = scalar_predicate(cond(vars), "while_loop");
+  if (active.has_values()) {
+    // The structure, shapes and dtypes every iteration must keep, taken once.
+    const auto [ref_leaves, ref_def] = flatten(vars);
+    std::vector<const Tensor*> leaves;
+    leaves.reserve(ref_leaves.size());
+    while (true) {
+      if (!active.item<bool>()) return vars;
+      Tree next = body(vars);
+      leaves.clear();
+      bool same = ref_def.matches(next, &leaves);
+      for (std::size_t i = 0; same && i < leaves.size(); ++i) {
+        const Tensor& leaf = *leaves[i];
+        same = !leaf.weak() && leaf.has_values() && leaf.shape() == ref_leaves[i].shape() &&
+               leaf.dtype() == ref_leaves[i].dtype();
+      }
+      // Anything unusual (a weak scalar to convert, a tracer, a mismatch to report) takes the
+      // full check.
+      vars = same ? std::move(next)
+                  : unflatten(ref_def, matching_leaves(vars, next, "while_loop", "body's output"));
+      ++iterations;
+      if (!budget_left()) return vars;
+      active = scalar_predicate(cond(vars), "while_loop");
+      if (!active.has_values()) break;
+    }
   }
   // A batched predicate: run while any element is active, keeping finished elements' values.
   while (any_true(active)) {
