@@ -84,15 +84,20 @@ clean:
 #                                                docs/img/bench_*.png and README's headline
 #   make bench OPS=cast SIZES=1000,1000000       one op (name or prefix), some sizes: prints a
 #                                                table, writes build/bench/results.{json,md}
+#   make bench SECTIONS=control_flow,transforms  only some parts: ops, dispatch (per-call
+#                                                overhead), control_flow (while_loop/fori_loop
+#                                                per iteration), transforms (vectorized_map, grad)
 #   THREADS=1,2  PEERS=numpy,torch  BENCH_ARGS='--repeats 3'  (bench/run.py --help for all)
 BENCH_VENV := .bench-venv
 OPS ?=
 SIZES ?=
 THREADS ?=
 PEERS ?=
+SECTIONS ?=
 BENCH_ARGS ?=
 BENCH_FLAGS := $(if $(OPS),--ops $(OPS)) $(if $(SIZES),--sizes $(SIZES)) \
-               $(if $(THREADS),--threads $(THREADS)) $(if $(PEERS),--peers $(PEERS)) $(BENCH_ARGS)
+               $(if $(THREADS),--threads $(THREADS)) $(if $(PEERS),--peers $(PEERS)) \
+               $(if $(SECTIONS),--sections $(SECTIONS)) $(BENCH_ARGS)
 
 .PHONY: bench bench-cpp
 

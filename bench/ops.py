@@ -324,3 +324,161 @@ DISPATCH_CPP = {"add(x, x)": "dispatch/add", "x + x": "dispatch/add_operator",
                 "reshape(x, (1, 1))": "dispatch/reshape",
                 "convert_to_tensor(ndarray)": "dispatch/convert_to_tensor",
                 "convert_to_numpy(x)": "dispatch/convert_to_numpy"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections beyond single ops: control flow (issue 8) and transforms (issue 7). Each `Case` is
+# timed like an op (the same workers, checks and interleaved samples) on fixed inputs; `per`
+# divides its time (the loop iterations of one call). A peer's output is compared with kcore's
+# output of the case `ref` (default: the case itself), so that the Python loop and the
+# whole-batch ops are checked against vectorized_map too.
+
+
+@dataclass
+class Case:
+    name: str
+    label: str
+    inputs: Callable[[np.random.Generator], list]
+    impls: dict[str, Callable]
+    per: int = 1
+    ref: str | None = None
+    rtol: float = 0.0
+    atol: float = 0.0
+    jit: bool = True  # JAX: time jax.jit(fn); False: eager
+    note: str = ""
+
+
+LOOP_N = 10_000  # loop iterations per call: 10^4 fills a sample with one call or a few
+
+
+def _scalar_vars(rng):
+    return [np.asarray(0, np.int32), np.asarray(0, np.float32)]
+
+
+def _python_while(cond, body, loop_vars):
+    # keras' numpy and torch backends' while_loop (without maximum_iterations): a Python loop.
+    while cond(*loop_vars):
+        loop_vars = tuple(body(*loop_vars))
+    return loop_vars
+
+
+def _while_cond(i, x):
+    return i < LOOP_N
+
+
+def _while_body(i, x):
+    return i + 1, x * 0.5 + 1.0
+
+
+def _jax_while(jnp):
+    lax = __import__("jax", fromlist=["lax"]).lax
+    return lambda i, x: lax.while_loop(lambda v: _while_cond(*v), lambda v: _while_body(*v),
+                                       (i, x))
+
+
+def _mlx_while(mx):
+    def run(i, x):
+        out = _python_while(_while_cond, _while_body, (i, x))
+        mx.eval(out)
+        return out
+
+    return run
+
+
+def _jax_fori(jnp):
+    lax = __import__("jax", fromlist=["lax"]).lax
+    return lambda x: lax.fori_loop(0, LOOP_N, lambda i, v: v + i, x)
+
+
+LOOPS: list[Case] = [
+    Case("while_loop", "cond i < n, body (i + 1, x * 0.5 + 1.0)", _scalar_vars,
+         {"kcore": lambda k: lambda i, x: k.while_loop(_while_cond, _while_body, (i, x)),
+          "numpy": lambda np_: lambda i, x: _python_while(_while_cond, _while_body, (i, x)),
+          "jax": _jax_while,
+          "torch": lambda t: lambda i, x: _python_while(_while_cond, _while_body, (i, x)),
+          "mlx": _mlx_while},
+         per=LOOP_N, rtol=1e-6,
+         note="loop vars (i int32, x float32) 0-d; JAX: jax.jit(lax.while_loop); "
+              "numpy, torch: the Python while loop of keras' backends on NumPy scalars / 0-d "
+              "tensors; MLX: the same eager loop (no loop primitive), evaluated at the end"),
+    Case("fori_loop", "i from 0 to n, body x + i", lambda rng: [np.asarray(0, np.float32)],
+         {"kcore": lambda k: lambda x: k.fori_loop(0, LOOP_N, lambda i, v: v + i, x),
+          "jax": _jax_fori},
+         per=LOOP_N, rtol=1e-6, note="x float32 0-d; JAX: jax.jit(lax.fori_loop)"),
+]
+# kcore_bench.cpp names them "<name>/<iterations>".
+LOOP_CPP = {"while_loop": "loop/while_scalar", "fori_loop": "loop/fori_scalar"}
+
+VMAP_ROWS = 10_000
+CHAIN_N = 10**6
+CHAIN_SEGMENTS = 1000
+
+
+def _five_ops(lib, axis=None):
+    # Five ops per row: multiply, exp, divide, add and subtract, then the sum.
+    if axis is None:
+        return lambda r: lib.sum(lib.exp(r * 0.5) + r / 3.0 - 1.0)
+    return lambda r: lib.sum(lib.exp(r * 0.5) + r / 3.0 - 1.0, axis=axis)
+
+
+def _vmap_inputs(rng):
+    return [rng.normal(size=(VMAP_ROWS, 64)).astype(np.float32)]
+
+
+def _chain_inputs(rng):
+    return [rng.normal(size=(CHAIN_N,)).astype(np.float32),
+            (np.arange(CHAIN_N) // (CHAIN_N // CHAIN_SEGMENTS)).astype(np.int32)]
+
+
+def _kcore_chain(k):
+    return lambda v, ids: k.logsumexp(k.segment_sum(k.erf(v), ids, num_segments=CHAIN_SEGMENTS))
+
+
+def _jax_chain(jnp):
+    jax = __import__("jax")
+    return lambda v, ids: jax.nn.logsumexp(
+        jax.ops.segment_sum(jax.scipy.special.erf(v), ids, num_segments=CHAIN_SEGMENTS))
+
+
+def _grad_of(make_chain, grad_name):
+    def impl(lib):
+        chain = make_chain(lib)
+        grad = getattr(__import__("jax") if grad_name == "jax" else lib, "grad")
+        return lambda v, ids: grad(lambda a: chain(a, ids))(v)
+
+    return impl
+
+
+TRANSFORMS: list[Case] = [
+    Case("vmap", "vectorized_map(five_ops, x)", _vmap_inputs,
+         {"kcore": lambda k: lambda x: k.vectorized_map(_five_ops(k), x),
+          "jax": lambda jnp: __import__("jax").vmap(_five_ops(jnp)),
+          "torch": lambda t: t.vmap(_five_ops(t))},
+         rtol=1e-5, atol=1e-5,
+         note="x (10^4, 64) float32; five_ops(r) = sum(exp(r * 0.5) + r / 3 - 1); JAX: "
+              "jax.jit(jax.vmap(f)); torch: torch.vmap(f) (keras' torch vectorized_map)"),
+    Case("vmap_loop", "Python loop + stack", _vmap_inputs,
+         {"kcore": lambda k: lambda x: k.stack([_five_ops(k)(x[i]) for i in range(x.shape[0])])},
+         ref="vmap", rtol=1e-5, atol=1e-5, note="stack([five_ops(x[i]) for each row])"),
+    Case("vmap_batch", "the same ops on the whole batch", _vmap_inputs,
+         {"kcore": lambda k: _five_ops(k, axis=1), "jax": lambda jnp: _five_ops(jnp, axis=1),
+          "torch": lambda t: lambda x: t.sum(t.exp(x * 0.5) + x / 3.0 - 1.0, dim=1)},
+         ref="vmap", rtol=1e-5, atol=1e-5, note="sum(exp(x * 0.5) + x / 3 - 1, axis=1)"),
+    Case("chain", "forward", _chain_inputs,
+         {"kcore": _kcore_chain, "jax": _jax_chain}, rtol=1e-5,
+         note="v (10^6,) float32, ids = arange(10^6) // 1000: "
+              "logsumexp(segment_sum(erf(v), ids, 1000)); JAX jitted"),
+    Case("chain_grad", "grad", _chain_inputs,
+         {"kcore": _grad_of(_kcore_chain, "kcore"), "jax": _grad_of(_jax_chain, "jax")},
+         rtol=1e-4, atol=1e-9, note="the gradient with respect to v (kcore.grad, jax.grad)"),
+    Case("chain_eager", "forward, eager", _chain_inputs, {"jax": _jax_chain},
+         ref="chain", rtol=1e-5, jit=False, note="JAX without jit"),
+    Case("chain_grad_eager", "grad, eager", _chain_inputs,
+         {"jax": _grad_of(_jax_chain, "jax")}, ref="chain_grad", rtol=1e-4, atol=1e-9,
+         jit=False, note="JAX without jit"),
+]
+
+# The sections of bench/run.py (--sections) and the worker's cases by section.
+SECTIONS = ("ops", "dispatch", "control_flow", "transforms")
+CASES = {"control_flow": {c.name: c for c in LOOPS},
+         "transforms": {c.name: c for c in TRANSFORMS}}

@@ -104,8 +104,86 @@ def build(results: dict) -> dict:
             row["times"]["kcore C++"] = cpp1[cname]
         if len(row["times"]) > 0:
             dispatch.append(row)
+    for section in ("control_flow", "transforms"):
+        problems += [((f"{section}: {r['case']}", 1, r.get("threads", 1), r["impl"]),
+                      r["status"], r.get("detail", "")) for r in results.get(section, [])
+                     if r.get("status") in ("mismatch", "error", "crashed")]
     return {"rows": rows, "problems": problems, "dispatch": dispatch, "bandwidth": bw,
-            "versions": versions, "missing": missing, "peers": peer_list}
+            "versions": versions, "missing": missing, "peers": peer_list,
+            "control_flow": _case_rows(results, "control_flow", cpp1),
+            "transforms": _case_rows(results, "transforms", cpp1)}
+
+
+def _case_rows(results, section, cpp1) -> list[dict]:
+    """One row per case of a section that ran: times per call divided by the case's `per` (per
+    loop iteration for the loops), cells as in the ops' rows, and the C++ loop's time."""
+    recs = {(r["case"], r["impl"]): r for r in results.get(section, [])}
+    rows = []
+    for case in optable.CASES[section].values():
+        if not any(c == case.name for c, _ in recs):
+            continue
+        row = {"case": case.name, "label": case.label, "times": {}, "cells": {}}
+        for impl in ["kcore"] + results["peers"]:
+            r = recs.get((case.name, impl))
+            if r is None:
+                row["cells"][impl] = "not run"
+                continue
+            row["cells"][impl] = r.get("status", "?")
+            if "median" in r:
+                row["times"][impl] = r["median"] / r.get("per", case.per)
+        cname = optable.LOOP_CPP.get(case.name) if section == "control_flow" else None
+        for key, t in cpp1.items() if cname else ():
+            if key.startswith(cname + "/"):
+                row["times"]["kcore C++"] = t / int(key.rsplit("/", 1)[1])
+                row["cells"]["kcore C++"] = "ok"
+        rows.append(row)
+    return rows
+
+
+def _threads(results) -> str:
+    t = results["threads"][0]
+    return f"{t} thread{'s' * (t > 1)}"
+
+
+def _met(ok) -> str:
+    return "not measured" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def control_flow_summary(table) -> dict:
+    """The issue's targets for while_loop: kcore from Python below PyTorch, from C++ under 1 µs
+    per iteration."""
+    row = next((r for r in table["control_flow"] if r["case"] == "while_loop"), None)
+    t = row["times"] if row else {}
+    py_vs_torch = _ratio(t.get("kcore"), t.get("torch"))
+    cpp = t.get("kcore C++")
+    return {"times": t, "py_vs_torch": py_vs_torch, "cpp": cpp,
+            "py_met": None if py_vs_torch is None else py_vs_torch < 1,
+            "cpp_met": None if cpp is None else cpp < 1e-6}
+
+
+def transforms_summary(table) -> dict:
+    """The issue's targets: vectorized_map >= 50x faster than the loop and within 2x of the
+    whole-batch ops; the gradient within 3x of the forward pass (kcore)."""
+    t = {r["case"]: r["times"] for r in table["transforms"]}
+
+    def kc(case, impl="kcore"):
+        return t.get(case, {}).get(impl)
+
+    loop_speedup = _ratio(kc("vmap_loop"), kc("vmap"))
+    vs_batch = _ratio(kc("vmap"), kc("vmap_batch"))
+    grad_vs_fwd = _ratio(kc("chain_grad"), kc("chain"))
+    return {"loop_speedup": loop_speedup, "vs_batch": vs_batch, "grad_vs_fwd": grad_vs_fwd,
+            "loop_met": None if loop_speedup is None else loop_speedup >= 50,
+            "batch_met": None if vs_batch is None else vs_batch <= 2,
+            "grad_met": None if grad_vs_fwd is None else grad_vs_fwd <= 3,
+            "jax_vs_batch": _ratio(kc("vmap", "jax"), kc("vmap_batch", "jax")),
+            "jax_grad_vs_fwd": _ratio(kc("chain_grad", "jax"), kc("chain", "jax")),
+            "jax_eager_grad_vs_fwd": _ratio(kc("chain_grad_eager", "jax"),
+                                            kc("chain_eager", "jax"))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +252,28 @@ def headline(table, results, img_prefix=None) -> str:
                 parts.append(f"{p} {fmt_time(t[p])} ({t['kcore'] / t[p]:.2f}×)")
         lines.append("- Per-call overhead, `add(x, x)` on one element: " + ", ".join(parts)
                      + " (ratio: kcore / peer).")
+    if table["control_flow"]:
+        cf = control_flow_summary(table)
+        t = cf["times"]
+        parts = [f"kcore {fmt_time(t['kcore'])} from Python"] if "kcore" in t else []
+        if "kcore C++" in t:
+            parts.append(f"{fmt_time(t['kcore C++'])} from C++")
+        parts += [f"{p} {fmt_time(t[p])}" for p in table["peers"] if p in t]
+        if parts:
+            lines.append("- `while_loop` with a scalar body, per iteration: " + ", ".join(parts)
+                         + (f" (kcore / torch {cf['py_vs_torch']:.2f}×)"
+                            if cf["py_vs_torch"] else "") + ".")
+    if table["transforms"]:
+        ts = transforms_summary(table)
+        parts = []
+        if ts["loop_speedup"]:
+            parts.append(f"`vectorized_map` {ts['loop_speedup']:.0f}× faster than a Python loop")
+        if ts["vs_batch"]:
+            parts.append(f"{ts['vs_batch']:.2f}× the whole-batch ops")
+        if ts["grad_vs_fwd"]:
+            parts.append(f"`grad` {ts['grad_vs_fwd']:.2f}× its forward pass")
+        if parts:
+            lines.append("- Transforms (kcore): " + ", ".join(parts) + ".")
     for threads in results["threads"]:
         rs = [r for r in rows if r["threads"] == threads and "ratio" in r]
         if not rs:
@@ -213,6 +313,8 @@ def headline(table, results, img_prefix=None) -> str:
                        and r["threads"] == results["threads"][0]), {})
             line.append(f"{r1['roof_pct']:.0f}%" if "roof_pct" in r1 else "")
         body.append(line)
+    if not results["ops"]:
+        return "\n".join(lines) + "\n"
     out = "\n".join(lines) + "\n\n" + f"At {fmt_size(big)} elements (float32; T = threads; " \
         "a ratio below 1, in bold, means kcore is faster):\n\n" + md_table(hdr, body) + "\n"
     notes = [f"`{op.name}`: {op.note}" for op in optable.OPS
@@ -296,6 +398,7 @@ def markdown(table, results, img_dir=None, images=None) -> str:
             md_table(["call", *impls, "kcore / fastest peer"], rows),
             "",
         ]
+    out += control_flow_markdown(table, results) + transforms_markdown(table, results)
     bw = table["bandwidth"]
     if bw:
         out += [
@@ -358,6 +461,7 @@ def markdown(table, results, img_dir=None, images=None) -> str:
         "make bench                                  # everything: this page, docs/img, README",
         "make bench OPS=cast SIZES=1000,1000000      # one op (name or prefix), some sizes",
         "make bench OPS=add,exp THREADS=1 PEERS=numpy,torch",
+        "make bench SECTIONS=control_flow,transforms # only the loops and the transforms",
         ".bench-venv/bin/python bench/run.py --help  # the script's own flags",
         "```",
         "",
@@ -368,6 +472,116 @@ def markdown(table, results, img_dir=None, images=None) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _case_notes(section, table) -> list[str]:
+    ran = {r["case"] for r in table[section]}
+    return [f"- {f'`{c.name}`' if section == 'control_flow' else c.label}: {c.note}"
+            for c in optable.CASES[section].values() if c.name in ran and c.note]
+
+
+def control_flow_markdown(table, results) -> list[str]:
+    if not table["control_flow"]:
+        return []
+    impls = ["kcore", "kcore C++"] + table["peers"]
+    body = []
+    for r in table["control_flow"]:
+        t = r["times"]
+        cells = [f"{t[i] * 1e6:.3g}" if i in t else {"ok": "", "not run": "–"}.get(
+            r["cells"].get(i, "n/a"), r["cells"].get(i, "n/a")) for i in impls]
+        ratio = _ratio(t.get("kcore"), t.get("torch"))
+        body.append([f"`{r['case']}`", r["label"], *cells,
+                     f"{ratio:.2f}×" if ratio else "–"])
+    cf = control_flow_summary(table)
+    t = cf["times"]
+    targets = [
+        f"- kcore from Python below PyTorch: {_met(cf['py_met'])}"
+        + (f" ({fmt_time(t['kcore'])} against {fmt_time(t['torch'])} per iteration, "
+           f"{cf['py_vs_torch']:.2f}×)." if cf["py_vs_torch"] else "."),
+        f"- kcore from C++ under 1 µs per iteration: {_met(cf['cpp_met'])}"
+        + (f" ({fmt_time(cf['cpp'])})." if cf["cpp"] else "."),
+    ]
+    return [
+        "## Control flow",
+        "",
+        f"The per-iteration cost of a loop whose body is a few scalar ops ({optable.LOOP_N:,} "
+        f"iterations per call, the time of a call divided by them), {_threads(results)}. Every "
+        "implementation runs the loop as keras.ops does on its backend; kcore C++ is "
+        "`kcore::while_loop` / `kcore::fori_loop` with `kcore::Tree` loop variables "
+        "(bench/cpp/kcore_bench.cpp, `loop/while_scalar`, `loop/fori_scalar`). Each final "
+        "result was compared with kcore's before timing.",
+        "",
+        *_case_notes("control_flow", table),
+        "",
+        md_table(["loop", "body", *[f"{i} (µs/iter)" for i in impls], "kcore / torch"], body),
+        "",
+        "Targets (issue 8), from the `while_loop` row:",
+        "",
+        *targets,
+        "",
+    ]
+
+
+def transforms_markdown(table, results) -> list[str]:
+    if not table["transforms"]:
+        return []
+    impls = ["kcore"] + [p for p in table["peers"]
+                         if any(p in r["times"] or r["cells"].get(p) not in ("n/a", "not run")
+                                for r in table["transforms"])]
+    label = {"jax": "jax (jit)"}
+
+    def rows_of(cases):
+        body = []
+        for r in table["transforms"]:
+            if r["case"] in cases:
+                body.append([r["label"], *[cell(r, i) for i in impls]])
+        return body
+
+    ts = transforms_summary(table)
+    out = [
+        "## Transforms",
+        "",
+        "`vectorized_map` against the Python loop it replaces and the same ops written on the "
+        "whole batch, and the gradient of a chain of ops against its forward pass; "
+        f"{_threads(results)}. "
+        "Outputs were compared with kcore's `vectorized_map` (resp. forward and `grad`) before "
+        "timing.",
+        "",
+        *_case_notes("transforms", table),
+        "",
+        md_table(["10^4 rows of 64 float32", *[label.get(i, i) for i in impls]],
+                 rows_of({"vmap", "vmap_loop", "vmap_batch"})),
+        "",
+    ]
+    grad_rows = [r for r in table["transforms"] if r["case"].startswith("chain")]
+    if grad_rows:
+        t = {r["case"]: r["times"] for r in grad_rows}
+        body = [["forward", fmt_time(t.get("chain", {}).get("kcore")),
+                 fmt_time(t.get("chain", {}).get("jax")),
+                 fmt_time(t.get("chain_eager", {}).get("jax"))],
+                ["grad", fmt_time(t.get("chain_grad", {}).get("kcore")),
+                 fmt_time(t.get("chain_grad", {}).get("jax")),
+                 fmt_time(t.get("chain_grad_eager", {}).get("jax"))],
+                ["grad / forward", *[f"{x:.2f}×" if x else "–" for x in (
+                    ts["grad_vs_fwd"], ts["jax_grad_vs_fwd"], ts["jax_eager_grad_vs_fwd"])]]]
+        out += [md_table(["erf -> segment_sum -> logsumexp, 10^6", "kcore", "jax (jit)",
+                          "jax (eager)"], body), ""]
+    fmt = lambda x, f: f.format(x) if x else "–"  # noqa: E731
+    out += [
+        "Targets (issue 7), kcore:",
+        "",
+        f"- `vectorized_map` at least 50× faster than the Python loop: {_met(ts['loop_met'])} "
+        f"({fmt(ts['loop_speedup'], '{:.0f}×')}).",
+        f"- `vectorized_map` within 2× of the whole-batch ops: {_met(ts['batch_met'])} "
+        f"({fmt(ts['vs_batch'], '{:.2f}×')}; jax.vmap under jit: "
+        f"{fmt(ts['jax_vs_batch'], '{:.2f}×')}).",
+        f"- `grad` within 3× of the forward pass: {_met(ts['grad_met'])} "
+        f"({fmt(ts['grad_vs_fwd'], '{:.2f}×')}; jax.grad under jit: "
+        f"{fmt(ts['jax_grad_vs_fwd'], '{:.2f}×')}, eager: "
+        f"{fmt(ts['jax_eager_grad_vs_fwd'], '{:.2f}×')}).",
+        "",
+    ]
+    return out
 
 
 def _how(results, impl) -> str:
@@ -407,6 +621,24 @@ def console(table, results) -> str:
         for r in table["dispatch"]:
             lines.append(f"{r['case']:28}"
                          + "".join(f"{fmt_time(r['times'].get(i)) or '-':>{w}}" for i in impls))
+    for section, unit in (("control_flow", "per iteration"), ("transforms", "per call")):
+        if table[section]:
+            lines += ["", f"{section + ', ' + unit:28}" + "".join(f"{i:>{w}}" for i in impls)]
+            for r in table[section]:
+                lines.append(f"{r['case']:28}" + "".join(f"{cell(r, i) or '-':>{w}}"
+                                                          for i in impls))
+    if table["control_flow"]:
+        cf = control_flow_summary(table)
+        lines.append(f"while_loop: kcore / torch {cf['py_vs_torch'] or 0:.2f} "
+                     f"(target < 1: {_met(cf['py_met'])}); C++ {fmt_time(cf['cpp']) or '-'} "
+                     f"per iteration (target < 1 µs: {_met(cf['cpp_met'])})".replace("**", ""))
+    if table["transforms"]:
+        ts = transforms_summary(table)
+        lines.append(f"vectorized_map: {ts['loop_speedup'] or 0:.1f}x faster than the loop "
+                     f"(target >= 50: {_met(ts['loop_met'])}), {ts['vs_batch'] or 0:.2f}x the "
+                     f"whole batch (target <= 2: {_met(ts['batch_met'])}); grad "
+                     f"{ts['grad_vs_fwd'] or 0:.2f}x forward (target <= 3: "
+                     f"{_met(ts['grad_met'])})".replace("**", ""))
     for t, b in sorted(table["bandwidth"].items()):
         lines.append(f"copy bandwidth, {t} thread(s): {b:.1f} GB/s")
     for k, st, d in table["problems"]:
@@ -435,87 +667,88 @@ def plots(table, results, img_dir) -> list[tuple[str, str]]:
     rows = {(r["op"], r["size"], r["threads"]): r for r in table["rows"]}
     stamp = f"{results['machine'].get('cpu', '')}, {results['date'][:10]}"
 
-    # 1. The standing at a glance: kcore / fastest peer, every op and size.
-    fig, axes = plt.subplots(1, len(threads), figsize=(3.2 + 1.1 * len(sizes) * len(threads),
-                                                       0.45 * len(ops) + 1.8),
-                             squeeze=False, sharey=True)
-    for ax, t in zip(axes[0], threads):
-        m = np.full((len(ops), len(sizes)), np.nan)
-        for i, op in enumerate(ops):
-            for j, n in enumerate(sizes):
-                r = rows.get((op, n, t))
-                if r and "ratio" in r:
-                    m[i, j] = math.log2(r["ratio"])
-        ax.imshow(m, cmap="RdYlGn_r", vmin=-3, vmax=3, aspect="auto")
-        for i, op in enumerate(ops):
-            for j, n in enumerate(sizes):
-                r = rows.get((op, n, t))
-                if r and "ratio" in r:
-                    txt = f"{r['ratio']:.2f}\n{r['best_peer']}"
-                else:
-                    txt = "mismatch" if r and "mismatch" in r["cells"].values() else "–"
-                dark = not math.isnan(m[i, j]) and abs(m[i, j]) > 2
-                ax.text(j, i, txt, ha="center", va="center", fontsize=7,
-                        color="white" if dark else "black")
-        ax.set_xticks(range(len(sizes)), [f"$10^{{{round(math.log10(n))}}}$"
-                                          if fmt_size(n).startswith("10^") else str(n)
-                                          for n in sizes])
-        ax.set_yticks(range(len(ops)), ops)
-        ax.set_title(f"{t} thread{'s' * (t > 1)}")
-        ax.set_xlabel("elements")
-    fig.suptitle("kcore time / fastest peer's time (green < 1: kcore faster; "
-                 "second line: the fastest peer)", fontsize=10)
-    fig.text(0.99, 0.005, stamp, ha="right", fontsize=6, color="gray")
-    fig.tight_layout()
-    fig.savefig(os.path.join(img_dir, "bench_ratio.png"), dpi=110)
-    plt.close(fig)
-    images.append(("bench_ratio.png",
-                   "kcore's time over the fastest peer's, per op, size and thread count"))
-
-    # 2. Time per element against size, every implementation, with the roofline; one figure
-    # per thread count.
     impls = ["kcore", "kcore C++"] + table["peers"]
-    cols = 4
-    nrows = math.ceil(len(ops) / cols)
-    for t in threads:
-        fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.9 * nrows + 0.8),
-                                 squeeze=False)
-        for k, op in enumerate(ops):
-            ax = axes[k // cols][k % cols]
-            for impl in impls:
-                xs = [n for n in sizes if impl in rows.get((op, n, t), {}).get("times", {})]
-                if xs:
-                    ax.plot(xs, [rows[(op, n, t)]["times"][impl] / n * 1e9 for n in xs],
-                            "--" if impl == "kcore C++" else "-", color=COLORS[impl],
-                            marker=".", lw=2.4 if impl == "kcore" else 1.2, label=impl)
-            xs = [n for n in sizes if "roof_s" in rows.get((op, n, t), {})]
-            if xs:
-                ax.plot(xs, [rows[(op, n, t)]["roof_s"] / n * 1e9 for n in xs], ":",
-                        color="black", lw=1.5, marker="_", ms=14, label="memory roofline")
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_title(op, fontsize=10)
-            ax.grid(True, which="major", alpha=0.3)
-            if k % cols == 0:
-                ax.set_ylabel("ns per element")
-        for k in range(len(ops), nrows * cols):
-            axes[k // cols][k % cols].axis("off")
-        handles, labels = [], []
-        for ax in axes.flat:
-            for h, lab in zip(*ax.get_legend_handles_labels()):
-                if lab not in labels:
-                    handles.append(h)
-                    labels.append(lab)
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
-        fig.suptitle(f"Time per element against the number of elements, {t} "
-                     f"thread{'s' * (t > 1)} (lower is better)", fontsize=11)
-        fig.text(0.99, 0.002, stamp, ha="right", fontsize=6, color="gray")
-        fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-        name = f"bench_times_{t}t.png"
-        fig.savefig(os.path.join(img_dir, name), dpi=80)
+    if ops:  # a run of other sections only has no op plots
+        # 1. The standing at a glance: kcore / fastest peer, every op and size.
+        fig, axes = plt.subplots(1, len(threads), figsize=(3.2 + 1.1 * len(sizes) * len(threads),
+                                                           0.45 * len(ops) + 1.8),
+                                 squeeze=False, sharey=True)
+        for ax, t in zip(axes[0], threads):
+            m = np.full((len(ops), len(sizes)), np.nan)
+            for i, op in enumerate(ops):
+                for j, n in enumerate(sizes):
+                    r = rows.get((op, n, t))
+                    if r and "ratio" in r:
+                        m[i, j] = math.log2(r["ratio"])
+            ax.imshow(m, cmap="RdYlGn_r", vmin=-3, vmax=3, aspect="auto")
+            for i, op in enumerate(ops):
+                for j, n in enumerate(sizes):
+                    r = rows.get((op, n, t))
+                    if r and "ratio" in r:
+                        txt = f"{r['ratio']:.2f}\n{r['best_peer']}"
+                    else:
+                        txt = "mismatch" if r and "mismatch" in r["cells"].values() else "–"
+                    dark = not math.isnan(m[i, j]) and abs(m[i, j]) > 2
+                    ax.text(j, i, txt, ha="center", va="center", fontsize=7,
+                            color="white" if dark else "black")
+            ax.set_xticks(range(len(sizes)), [f"$10^{{{round(math.log10(n))}}}$"
+                                              if fmt_size(n).startswith("10^") else str(n)
+                                              for n in sizes])
+            ax.set_yticks(range(len(ops)), ops)
+            ax.set_title(f"{t} thread{'s' * (t > 1)}")
+            ax.set_xlabel("elements")
+        fig.suptitle("kcore time / fastest peer's time (green < 1: kcore faster; "
+                     "second line: the fastest peer)", fontsize=10)
+        fig.text(0.99, 0.005, stamp, ha="right", fontsize=6, color="gray")
+        fig.tight_layout()
+        fig.savefig(os.path.join(img_dir, "bench_ratio.png"), dpi=110)
         plt.close(fig)
-        images.append((name, f"Time per element for every op and implementation, {t} "
-                             f"thread{'s' * (t > 1)} (dotted black: the memory roofline)"))
+        images.append(("bench_ratio.png",
+                       "kcore's time over the fastest peer's, per op, size and thread count"))
+
+        # 2. Time per element against size, every implementation, with the roofline; one figure
+        # per thread count.
+        cols = 4
+        nrows = math.ceil(len(ops) / cols)
+        for t in threads:
+            fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.9 * nrows + 0.8),
+                                     squeeze=False)
+            for k, op in enumerate(ops):
+                ax = axes[k // cols][k % cols]
+                for impl in impls:
+                    xs = [n for n in sizes if impl in rows.get((op, n, t), {}).get("times", {})]
+                    if xs:
+                        ax.plot(xs, [rows[(op, n, t)]["times"][impl] / n * 1e9 for n in xs],
+                                "--" if impl == "kcore C++" else "-", color=COLORS[impl],
+                                marker=".", lw=2.4 if impl == "kcore" else 1.2, label=impl)
+                xs = [n for n in sizes if "roof_s" in rows.get((op, n, t), {})]
+                if xs:
+                    ax.plot(xs, [rows[(op, n, t)]["roof_s"] / n * 1e9 for n in xs], ":",
+                            color="black", lw=1.5, marker="_", ms=14, label="memory roofline")
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_title(op, fontsize=10)
+                ax.grid(True, which="major", alpha=0.3)
+                if k % cols == 0:
+                    ax.set_ylabel("ns per element")
+            for k in range(len(ops), nrows * cols):
+                axes[k // cols][k % cols].axis("off")
+            handles, labels = [], []
+            for ax in axes.flat:
+                for h, lab in zip(*ax.get_legend_handles_labels()):
+                    if lab not in labels:
+                        handles.append(h)
+                        labels.append(lab)
+            fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+            fig.suptitle(f"Time per element against the number of elements, {t} "
+                         f"thread{'s' * (t > 1)} (lower is better)", fontsize=11)
+            fig.text(0.99, 0.002, stamp, ha="right", fontsize=6, color="gray")
+            fig.tight_layout(rect=(0, 0.05, 1, 0.98))
+            name = f"bench_times_{t}t.png"
+            fig.savefig(os.path.join(img_dir, name), dpi=80)
+            plt.close(fig)
+            images.append((name, f"Time per element for every op and implementation, {t} "
+                                 f"thread{'s' * (t > 1)} (dotted black: the memory roofline)"))
 
     # 3. Per-call overhead.
     if table["dispatch"]:

@@ -6,6 +6,8 @@ and writes docs/benchmarks.md, the plots in docs/img/ and the README's headline 
     python bench/run.py --ops cast --sizes 1000,1000000 --threads 1
                                               # one op while working on it: prints a table,
                                               # writes build/bench/results.{json,md}, not docs/
+    python bench/run.py --sections control_flow,transforms
+                                              # only the loops and the transforms
 
 Each (implementation, thread count) runs in its own process (bench/worker.py), pinned to that
 many CPUs and with the thread settings of bench/peers.py. See docs/benchmarks.md for the method.
@@ -177,20 +179,23 @@ def time_case(workers, prepare, repeats) -> dict:
     return recs
 
 
-def run_cpp(binary, threads, cpus, args, dispatch) -> dict:
+def run_cpp(binary, threads, cpus, args, dispatch, loops) -> dict:
     """kcore_bench's medians, by "<op>/<size>" (seconds)."""
-    cpp_ops = [op.cpp for op in args.op_list if op.cpp]
+    cpp_ops = [op.cpp for op in args.op_list if op.cpp] if "ops" in args.section_list else []
     pattern = []
     if cpp_ops:
         pattern.append("^(" + "|".join(map(re.escape, cpp_ops)) + ")/[0-9]+(/|$)")
     if dispatch:
         pattern.append("^dispatch/")
+    if loops:
+        pattern.append("^loop/")
     if not pattern:
         return {}
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
     cmd = [binary, f"--kcore_threads={threads}", f"--kcore_sizes={args.sizes}",
-           f"--kcore_min_time={args.target * 2}", "--benchmark_filter=" + "|".join(pattern),
+           f"--kcore_min_time={args.target * 2}", f"--kcore_loop_n={optable.LOOP_N}",
+           "--benchmark_filter=" + "|".join(pattern),
            f"--benchmark_repetitions={args.repeats}", "--benchmark_report_aggregates_only=true",
            f"--benchmark_out={out}", "--benchmark_out_format=json"]
     t0 = time.time()
@@ -233,6 +238,10 @@ def main():
                     help="seconds per sample; calls per sample are chosen to fill it")
     ap.add_argument("--cpp", default=os.path.join(ROOT, "build/bench/bench/cpp/kcore_bench"),
                     help="kcore_bench binary (the C++ column; skipped if absent)")
+    ap.add_argument("--sections", default="",
+                    help="comma-separated parts to run: " + ",".join(optable.SECTIONS)
+                         + " (default: all; with --ops, only ops,dispatch). control_flow and "
+                         "transforms run at the first thread count only, like dispatch")
     ap.add_argument("--no-dispatch", action="store_true", help="skip the per-call overhead part")
     ap.add_argument("--bandwidth-mib", type=int, default=256,
                     help="array size for the copy bandwidth (0 skips it)")
@@ -255,13 +264,22 @@ def main():
         return
 
     args.op_list = optable.select([p for p in args.ops.split(",") if p])
+    sections = [s for s in args.sections.split(",") if s] or (
+        ["ops", "dispatch"] if args.ops else list(optable.SECTIONS))
+    for s in sections:
+        if s not in optable.SECTIONS:
+            raise SystemExit(f"unknown section {s}; sections: {', '.join(optable.SECTIONS)}")
+    all_sections = set(sections) == set(optable.SECTIONS)
+    if args.no_dispatch and "dispatch" in sections:
+        sections.remove("dispatch")
+    args.section_list = sections
     peer_list = [p for p in args.peers.split(",") if p]
     for p in peer_list:
         if p not in optable.PEERS:
             raise SystemExit(f"unknown peer {p}; peers: {', '.join(optable.PEERS)}")
     thread_counts = [int(t) for t in args.threads.split(",") if t]
     full = (not args.ops and args.sizes == DEFAULT_SIZES and args.threads == "1,2"
-            and set(peer_list) == set(optable.PEERS))
+            and set(peer_list) == set(optable.PEERS) and all_sections)
     write_docs = args.docs == "yes" or (args.docs == "auto" and full)
 
     cpus = sorted(os.sched_getaffinity(0))
@@ -269,9 +287,10 @@ def main():
                "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
                "command": " ".join(["bench/run.py"] + sys.argv[1:]),
                "sizes": [int(s) for s in args.sizes.split(",")], "threads": thread_counts,
-               "ops": [op.name for op in args.op_list], "peers": peer_list,
-               "repeats": args.repeats, "versions": {}, "missing": {}, "cases": [],
-               "dispatch": [], "cpp": {}, "bandwidth": {}}
+               "ops": [op.name for op in args.op_list] if "ops" in sections else [],
+               "peers": peer_list, "sections": sections, "repeats": args.repeats,
+               "versions": {}, "missing": {}, "cases": [], "dispatch": [], "control_flow": [],
+               "transforms": [], "cpp": {}, "bandwidth": {}}
     try:
         with open(args.install_log) as f:
             results["install"] = json.load(f)
@@ -286,8 +305,10 @@ def main():
             log(f"threads={threads}: only {len(cpus)} CPUs available; skipped")
             continue
         pinned = cpus[:threads]
-        log(f"threads={threads} (CPUs {pinned})")
         first = threads == thread_counts[0]
+        if not first and "ops" not in sections:
+            continue  # the other sections run at the first thread count only
+        log(f"threads={threads} (CPUs {pinned})")
         workers = [Worker(impl, threads, pinned, args, log_dir) for impl in ["kcore"] + peer_list]
         for w in workers:
             if w.version:
@@ -296,7 +317,7 @@ def main():
                 results["missing"][w.impl] = w.missing
                 log(f"  {w.impl}: missing ({w.missing})")
         if not workers[0].missing:
-            if args.bandwidth_mib:
+            if args.bandwidth_mib and "ops" in sections:
                 rec = time_case(workers[:1], {"cmd": "bandwidth",
                                               "bytes": args.bandwidth_mib * 2**20},
                                 args.repeats)["kcore"]
@@ -305,7 +326,7 @@ def main():
                         "bytes": rec["bytes"], "median_s": rec["median"],
                         "gbps": rec["bytes"] / rec["median"] / 1e9,
                         "best_gbps": rec["bytes"] / rec["min"] / 1e9}
-            for op in args.op_list:
+            for op in args.op_list if "ops" in sections else []:
                 t0 = time.time()
                 for n in results["sizes"]:
                     recs = time_case(workers, {"cmd": "prepare", "op": op.name, "size": n},
@@ -314,18 +335,30 @@ def main():
                         rec.update(op=op.name, size=n, threads=threads, impl=impl)
                         results["cases"].append(rec)
                 log(f"  {op.name:18} {time.time() - t0:6.1f} s")
-            if first and not args.no_dispatch:
+            if first and "dispatch" in sections:
                 for case, _ in optable.DISPATCH:
                     recs = time_case(workers, {"cmd": "dispatch", "case": case}, args.repeats)
                     for impl, rec in recs.items():
                         rec.update(case=case, impl=impl)
                         results["dispatch"].append(rec)
                 log("  per-call overhead done")
+            for section in ("control_flow", "transforms"):
+                if not first or section not in sections:
+                    continue
+                for name in optable.CASES[section]:
+                    t0 = time.time()
+                    recs = time_case(workers, {"cmd": "case", "section": section, "case": name},
+                                     args.repeats)
+                    for impl, rec in recs.items():
+                        rec.update(case=name, impl=impl, threads=threads)
+                        results[section].append(rec)
+                    log(f"  {section}/{name:16} {time.time() - t0:6.1f} s")
         for w in workers:
             w.close()
         if os.path.exists(args.cpp):
             results["cpp"][str(threads)] = run_cpp(args.cpp, threads, pinned, args,
-                                                   dispatch=first and not args.no_dispatch)
+                                                   dispatch=first and "dispatch" in sections,
+                                                   loops=first and "control_flow" in sections)
         else:
             log(f"  kcore C++: {args.cpp} not built (make bench builds it); column left empty")
     results["machine"]["loadavg_end"] = os.getloadavg()

@@ -10,6 +10,8 @@ Commands:
       compute kcore's result as the reference, run once and compare, warm up, choose the number
       of calls per sample -> {"status": "ok"|"mismatch"|"error"|"n/a", "bytes", "number", ...}
   {"cmd": "dispatch", "case": NAME}           the same for a per-call overhead case
+  {"cmd": "case", "section": S, "case": NAME} the same for a case of a section (control_flow,
+      transforms: bench/ops.py's CASES), checked against kcore's output of the case's `ref`
   {"cmd": "sample"}                           time one sample of the prepared case -> {"t": s}
   {"cmd": "bandwidth", "bytes": B}            prepare the copy-bandwidth case
   {"cmd": "quit"}
@@ -73,7 +75,7 @@ def compare(op, ref, out, inputs):
         return f"dtype {out.dtype}, kcore {ref.dtype}"
     r = ref.astype(np.float64)
     o = out.astype(np.float64)
-    if op.reduce_axis != "none":
+    if getattr(op, "reduce_axis", "none") != "none":
         x = np.abs(np.asarray(inputs[0], dtype=np.float64))
         bound = op.rtol * np.sum(x, axis=op.reduce_axis) + 1e-30
     else:
@@ -84,6 +86,24 @@ def compare(op, ref, out, inputs):
     i = np.flatnonzero(bad.ravel())[0]
     return (f"{int(bad.sum())} of {bad.size} elements differ; first at flat index {i}: "
             f"{o.ravel()[i]!r} vs kcore {r.ravel()[i]!r}")
+
+
+def compare_leaves(case, ref, out):
+    """compare() for a case: every leaf of a (possibly tuple) output, elementwise within
+    atol + rtol * |kcore|."""
+    if len(out) != len(ref):
+        return f"{len(out)} outputs, kcore {len(ref)}"
+    for k, (r, o) in enumerate(zip(ref, out)):
+        bad = compare(case, r, o, None)
+        if bad:
+            return f"output {k}: {bad}" if len(ref) > 1 else bad
+    return None
+
+
+def leaves(impl, out) -> list:
+    """An output as a list of NumPy arrays (a tuple or list of outputs gives one per item)."""
+    items = out if isinstance(out, (tuple, list)) else [out]
+    return [impl.to_numpy(o) for o in items]
 
 
 def copy_case(threads: int, nbytes: int, pool):
@@ -157,6 +177,27 @@ def main():
         try:
             if cmd == "bandwidth":
                 call, res["bytes"] = copy_case(args.threads, msg["bytes"], pool)
+            elif cmd == "case":
+                case = optable.CASES[msg["section"]][msg["case"]]
+                if args.impl not in case.impls:
+                    reply({"status": "n/a"})
+                    continue
+                inputs = case.inputs(optable.rng_for(case.ref or case.name, 0))
+                ref_case = optable.CASES[msg["section"]][case.ref or case.name]
+                kx = [kc.to_tensor(a) for a in inputs]
+                ref = leaves(kc, ref_case.impls["kcore"](kc.lib)(*kx))
+                del kx
+                xs = [impl.to_tensor(a) for a in inputs]
+                fn = impl.make(case.impls[args.impl](impl.lib), case.jit)
+                out = fn(*xs)
+                bad = None if impl is kc and case.ref is None else compare_leaves(
+                    case, ref, leaves(impl, out))
+                del out, ref
+                if bad:
+                    reply({"status": "mismatch", "detail": bad, "per": case.per})
+                    continue
+                call = lambda fn=fn, xs=xs: fn(*xs)  # noqa: E731
+                res["per"] = case.per
             elif cmd == "dispatch":
                 impls = dispatch[msg["case"]]
                 if args.impl not in impls:

@@ -1,8 +1,10 @@
-// Microbenchmarks of kcore's ops from C++: the ops of bench/ops.py over sizes, and the per-call
-// overhead on one-element tensors (dispatch/...). Names are "<op>/<elements>", which
-// bench/run.py matches with its table of ops.
+// Microbenchmarks of kcore's ops from C++: the ops of bench/ops.py over sizes, the per-call
+// overhead on one-element tensors (dispatch/...) and loops with a scalar body
+// (loop/<case>/<iterations>; the counter per_iter is the time of one loop iteration). Names are
+// "<op>/<elements>", which bench/run.py matches with its table of ops.
 //
 //   kcore_bench [--kcore_threads=N] [--kcore_sizes=1000,1000000] [--kcore_min_time=0.05]
+//               [--kcore_loop_n=10000]
 //               [Google Benchmark flags: --benchmark_filter=..., --benchmark_out=..., ...]
 
 #include <benchmark/benchmark.h>
@@ -18,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "kcore/control_flow.h"
 #include "kcore/kcore.h"
+#include "kcore/tree.h"
 
 namespace {
 
@@ -196,6 +200,55 @@ void register_dispatch() {
   }
 }
 
+// Strong 0-d tensors, as the Python loop variables converted from NumPy scalars.
+Tensor int32_scalar(std::int32_t v) {
+  return kcore::convert_to_tensor(&v, {}, DType::Int32);
+}
+Tensor float32_scalar(float v) {
+  return kcore::convert_to_tensor(&v, {}, DType::Float32);
+}
+
+// Control flow (bench/ops.py's LOOPS): a while_loop over (i int32, x float32) scalars with cond
+// i < n and body (i + 1, x * 0.5 + 1.0), and a fori_loop over [0, n) with body x + i. One
+// benchmark iteration runs the whole loop; per_iter is its time over the n loop iterations.
+void register_loops(std::int64_t n) {
+  using kcore::Tree;
+  const auto per_iteration = [n](benchmark::State& st) {
+    st.counters["per_iter"] =
+        benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                       benchmark::Counter::kInvert);
+  };
+  const std::string suffix = "/" + std::to_string(n);
+  configure(benchmark::RegisterBenchmark(
+      ("loop/while_scalar" + suffix).c_str(), [n, per_iteration](benchmark::State& st) {
+        const Tensor limit(n);  // a bare (weak) scalar, as Python's n
+        const Tree init = Tree::tuple({Tree(int32_scalar(0)), Tree(float32_scalar(0))});
+        for (auto _ : st) {
+          Tree out = kcore::while_loop(
+              [&](const Tree& v) { return v[0].leaf() < limit; },
+              [](const Tree& v) {
+                return Tree::tuple({Tree(v[0].leaf() + 1), Tree(v[1].leaf() * 0.5 + 1.0)});
+              },
+              init);
+          benchmark::DoNotOptimize(out);
+        }
+        per_iteration(st);
+      }));
+  configure(benchmark::RegisterBenchmark(
+      ("loop/fori_scalar" + suffix).c_str(), [n, per_iteration](benchmark::State& st) {
+        const Tensor lower = int32_scalar(0);
+        const Tensor upper = int32_scalar(static_cast<std::int32_t>(n));
+        const Tree init(float32_scalar(0));
+        for (auto _ : st) {
+          Tree out = kcore::fori_loop(
+              lower, upper, [](const Tensor& i, const Tree& x) { return Tree(x.leaf() + i); },
+              init);
+          benchmark::DoNotOptimize(out);
+        }
+        per_iteration(st);
+      }));
+}
+
 std::vector<std::int64_t> parse_sizes(std::string_view s) {
   std::vector<std::int64_t> out;
   while (!s.empty()) {
@@ -210,6 +263,7 @@ std::vector<std::int64_t> parse_sizes(std::string_view s) {
 
 int main(int argc, char** argv) {
   std::vector<std::int64_t> sizes = {1000, 10000, 100000, 1000000, 10000000};
+  std::int64_t loop_n = 10000;
   // Our own flags go first; the rest is Google Benchmark's.
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -218,6 +272,8 @@ int main(int argc, char** argv) {
       kcore::set_num_threads(std::atoi(argv[i] + std::strlen("--kcore_threads=")));
     } else if (a.starts_with("--kcore_sizes=")) {
       sizes = parse_sizes(a.substr(std::strlen("--kcore_sizes=")));
+    } else if (a.starts_with("--kcore_loop_n=")) {
+      loop_n = std::strtoll(argv[i] + std::strlen("--kcore_loop_n="), nullptr, 10);
     } else if (a.starts_with("--kcore_min_time=")) {
       g_min_time = std::atof(argv[i] + std::strlen("--kcore_min_time="));
     } else {
@@ -230,6 +286,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("kcore_threads", std::to_string(kcore::num_threads()));
   register_ops(sizes);
   register_dispatch();
+  register_loops(loop_n);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
