@@ -1,7 +1,5 @@
 #include "kcore/tensor.h"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -10,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "core/buffer_pool.h"
 #include "cpu/copy.h"
 
 namespace kcore {
@@ -68,7 +67,6 @@ std::int64_t normalize_axis(std::int64_t axis, std::int64_t ndim, std::string_vi
 
 namespace {
 constexpr std::size_t kAlignment = 64;
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
 }  // namespace
 
 Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
@@ -77,13 +75,7 @@ Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
     data_ = inline_ + ((kAlignment - address % kAlignment) % kAlignment);
     return;
   }
-  // Large buffers are aligned to a huge page and ask the kernel for huge pages, which makes the
-  // first write to a fresh multi-megabyte output several times cheaper (NumPy does the same).
-  const std::size_t alignment = nbytes >= kHugePage ? kHugePage : kAlignment;
-  const std::size_t rounded = (nbytes + alignment - 1) / alignment * alignment;
-  data_ = static_cast<std::byte*>(std::aligned_alloc(alignment, rounded));
-  if (data_ == nullptr) throw std::bad_alloc();
-  if (alignment == kHugePage) madvise(data_, rounded, MADV_HUGEPAGE);
+  data_ = detail::allocate_buffer(nbytes);
 }
 
 Storage::Storage(void* data, std::size_t nbytes, std::function<void()> release)
@@ -93,7 +85,7 @@ Storage::~Storage() {
   if (release_) {
     release_();
   } else if (data_ < inline_ || data_ >= inline_ + sizeof(inline_)) {
-    std::free(data_);
+    detail::free_buffer(data_, nbytes_);
   }
 }
 

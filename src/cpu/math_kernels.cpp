@@ -17,6 +17,7 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -279,6 +280,45 @@ struct RsqrtOp {
   }
 };
 
+// exp: Highway's (1 ulp) inside the range where it is valid, with the limits and NaN set here.
+struct ExpOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    using T = hn::TFromD<D>;
+    // Beyond +-104 (float32) the result is inf or 0; float64 leaves the vector to the caller.
+    const V limit = hn::Set(d, T(sizeof(T) == 4 ? 104.0 : 700.0));
+    const V r = hn::CallExp(d, hn::Min(hn::Max(x, hn::Neg(limit)), limit));
+    const V big = hn::IfThenElse(hn::Gt(x, limit), hn::Set(d, std::numeric_limits<T>::infinity()),
+                                 hn::Zero(d));
+    const V out = hn::IfThenElse(hn::Gt(hn::Abs(x), limit), big, r);
+    return hn::IfThenElse(hn::IsNaN(x), x, out);
+  }
+};
+
+void ExpF32(const float* in, float* out, std::size_t n) {
+  MapArray(hn::ScalableTag<float>(), in, out, n, ExpOp());
+}
+
+// float64: SIMD within +-700, std::exp for the elements beyond (overflow and subnormal results).
+// Block by block, the wide inputs set aside first: `out` may be `in`.
+void ExpF64(const double* in, double* out, std::size_t n) {
+  constexpr std::size_t kBlock = 256;
+  std::array<double, kBlock> wide;
+  std::array<std::size_t, kBlock> where;
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    const std::size_t m = std::min(kBlock, n - b);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      if (std::abs(in[b + i]) > 700.0) {
+        where[k] = i;
+        wide[k++] = in[b + i];
+      }
+    }
+    MapArray(hn::ScalableTag<double>(), in + b, out + b, m, ExpOp());
+    for (std::size_t j = 0; j < k; ++j) out[b + where[j]] = std::exp(wide[j]);
+  }
+}
+
 void MathF32(int fn, const float* in, float* out, std::size_t n) {
   const hn::ScalableTag<float> d;
   switch (static_cast<MathFn>(fn)) {
@@ -499,6 +539,8 @@ namespace kcore::cpu {
 HWY_EXPORT(MathF32);
 HWY_EXPORT(MathF64);
 HWY_EXPORT(MathOne64);
+HWY_EXPORT(ExpF32);
+HWY_EXPORT(ExpF64);
 HWY_EXPORT(LseF32);
 HWY_EXPORT(LseF64);
 HWY_EXPORT(TargetName);
@@ -509,6 +551,14 @@ void math_kernel(MathFn fn, const float* in, float* out, std::size_t n) {
 
 void math_kernel(MathFn fn, const double* in, double* out, std::size_t n) {
   HWY_DYNAMIC_DISPATCH(MathF64)(static_cast<int>(fn), in, out, n);
+}
+
+void exp_kernel(const float* in, float* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(ExpF32)(in, out, n);
+}
+
+void exp_kernel(const double* in, double* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(ExpF64)(in, out, n);
 }
 
 double erf_f64(double x) {

@@ -15,6 +15,12 @@ enum class MathFn { Erf, Erfinv, Rsqrt };
 void math_kernel(MathFn fn, const float* in, float* out, std::size_t n);
 void math_kernel(MathFn fn, const double* in, double* out, std::size_t n);
 
+// exp over contiguous arrays, SIMD within 1 ulp (Highway's), with exact limits: NaN -> NaN,
+// overflow -> inf, underflow -> 0 (subnormal results in float64 through std::exp). `in` and `out`
+// may be the same array.
+void exp_kernel(const float* in, float* out, std::size_t n);
+void exp_kernel(const double* in, double* out, std::size_t n);
+
 // One element, the float64 algorithms (the float32 kernels' reference, and the path of float16
 // and bfloat16, which are rounded once from it).
 double erf_f64(double x);

@@ -9,8 +9,11 @@
 
 #include "cpu/cast_kernel.h"
 #include "cpu/convert.h"
+#include "cpu/copy.h"
 #include "cpu/dispatch.h"
 #include "cpu/elementwise_loops.h"
+#include "cpu/math_kernels.h"
+#include "cpu/parallel.h"
 
 namespace kcore {
 
@@ -118,6 +121,24 @@ void with_constant_op(BinaryOp op, F&& f) {
   }
 }
 
+// Calls f(std::integral_constant<UnaryOp, op>{}).
+template <class F>
+void with_constant_op(UnaryOp op, F&& f) {
+  switch (op) {
+#define KCORE_CASE(o)                                 \
+  case UnaryOp::o:                                    \
+    f(std::integral_constant<UnaryOp, UnaryOp::o>{}); \
+    return;
+    KCORE_CASE(Negative)
+    KCORE_CASE(Abs)
+    KCORE_CASE(Exp)
+    KCORE_CASE(Log)
+    KCORE_CASE(Sqrt)
+    KCORE_CASE(LogicalNot)
+#undef KCORE_CASE
+  }
+}
+
 // Integer arithmetic wraps: carry it out on an unsigned type at least as wide as T and as
 // unsigned int (narrower unsigned types would promote to int, where products overflow).
 template <class T, class F>
@@ -203,6 +224,19 @@ auto apply_unary(UnaryOp op, T x) {
   }
 }
 
+// The op as a compile-time constant, so that the loops vectorise.
+template <class T>
+void map_unary_constant_op(UnaryOp op, Tensor& out, const Tensor& x) {
+  with_constant_op(op, [&](auto kOp) {
+    cpu::map_unary<T, T>(out, x, [](T v) {
+      return cpu::from_compute<T>(apply_unary(decltype(kOp)::value, cpu::to_compute(v)));
+    });
+  });
+}
+
+// Elements per task of the SIMD exp kernel.
+constexpr std::int64_t kMathGrain = 16384;
+
 }  // namespace
 
 std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
@@ -258,9 +292,21 @@ std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
       } else {
         cpu::map_unary<T, T>(out, x, [op](T v) { return apply_unary(op, v); });
       }
+    } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      if (op == UnaryOp::Exp) {
+        // The SIMD kernel reads a contiguous array: a strided x is first copied into `out`.
+        const bool dense = x.shape() == out.shape() && x.is_contiguous();
+        if (!dense) cpu::copy_elements(out.mutable_bytes(), out.strides(), x);
+        const T* in = reinterpret_cast<const T*>(dense ? x.bytes() : out.bytes());
+        T* o = reinterpret_cast<T*>(out.mutable_bytes());
+        cpu::parallel_for(out.size(), kMathGrain, [&](std::int64_t b, std::int64_t e) {
+          cpu::exp_kernel(in + b, o + b, static_cast<std::size_t>(e - b));
+        });
+        return;
+      }
+      map_unary_constant_op<T>(op, out, x);
     } else {
-      cpu::map_unary<T, T>(
-          out, x, [op](T v) { return cpu::from_compute<T>(apply_unary(op, cpu::to_compute(v))); });
+      map_unary_constant_op<T>(op, out, x);
     }
   });
   return single_output(std::move(out));

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <functional>
+#include <optional>
 
 #include "core_test_helpers.h"
 
@@ -509,6 +511,97 @@ TEST(Elementwise, FloatSpecialValues) {
   EXPECT_EQ(static_cast<float>(hh[1]), 2.0F);
   EXPECT_EQ(kcore::exp(kcore::cast(kcore::convert_to_tensor({20.0F}), DType::BFloat16)).dtype(),
             DType::BFloat16);
+}
+
+// One-element operands take a path of their own (converted as they are read); every dtype pair,
+// strong and weak, against the same op on two-element copies, which takes the general path.
+TEST(Elementwise, OneElementOperandsMatchTheGeneralPath) {
+  using Op = Tensor (*)(const Tensor&, const Tensor&);
+  const std::vector<Op> ops = {kcore::add,   kcore::subtract, kcore::multiply,   kcore::divide,
+                               kcore::equal, kcore::less,     kcore::logical_and};
+  for (const DType da : kcore::kAllDTypes) {
+    for (const DType db : kcore::kAllDTypes) {
+      for (int weak = 0; weak < 4; ++weak) {
+        const Tensor a = kcore::cast(Tensor(3.75), da).with_weak((weak & 1) != 0);
+        const Tensor b = kcore::cast(Tensor(-2.5), db).with_weak((weak & 2) != 0);
+        const Tensor a2 = kcore::broadcast_to(a, {2});
+        const Tensor b2 = kcore::broadcast_to(b, {2});
+        for (std::size_t k = 0; k < ops.size(); ++k) {
+          SCOPED_TRACE(dtype_name(da) + " " + dtype_name(db) + " weak " + std::to_string(weak) +
+                       " op " + std::to_string(k));
+          std::optional<Tensor> one;
+          std::optional<Tensor> two;
+          std::string one_error;
+          std::string two_error;
+          try {
+            one = ops[k](a, b);
+          } catch (const kcore::Error& e) {
+            one_error = e.what();
+          }
+          try {
+            two = ops[k](a2, b2);
+          } catch (const kcore::Error& e) {
+            two_error = e.what();
+          }
+          ASSERT_EQ(one_error, two_error);
+          if (!one) continue;
+          ASSERT_EQ(one->dtype(), two->dtype());
+          ASSERT_EQ(one->weak(), two->weak());
+          const std::size_t n = kcore::itemsize(one->dtype());
+          EXPECT_EQ(std::memcmp(one->bytes(), two->bytes(), n), 0);
+        }
+      }
+    }
+  }
+}
+
+// exp of float32 and float64 is SIMD (Highway's, within 1 ulp) with its limits set by kcore.
+TEST(Elementwise, ExpWithinOneUlpAndExactLimits) {
+  std::vector<float> x;
+  for (std::uint64_t bits = 0; bits < (std::uint64_t{1} << 32); bits += 251) {
+    x.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(bits)));
+  }
+  const auto y = kcore::exp(kcore::convert_to_tensor(x)).to_vector<float>();
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double ref = std::exp(static_cast<double>(x[i]));
+    if (std::isnan(x[i])) {
+      ASSERT_TRUE(std::isnan(y[i])) << x[i];
+      continue;
+    }
+    const auto r = static_cast<float>(ref);
+    if (std::isinf(r) || std::isinf(y[i]) || r == 0.0F) {
+      ASSERT_EQ(y[i], r) << "exp(" << x[i] << ")";
+      continue;
+    }
+    const float ulp = std::max(std::nextafter(std::fabs(r), INFINITY) - std::fabs(r),
+                               std::numeric_limits<float>::denorm_min());
+    worst = std::max(worst, std::fabs(static_cast<double>(y[i]) - ref) / ulp);
+  }
+  EXPECT_LE(worst, 1.1);
+  const std::vector<double> d = {0.0,    -0.0,   1.0,     -1.0,   709.78, 709.79,   -708.0,
+                                 -744.0, -746.0, 1e-300,  700.0,  -700.0, INFINITY, -INFINITY,
+                                 NAN,    88.72,  -103.97, -745.1, 710.0,  -1e308,   1e308};
+  const auto e = kcore::exp(kcore::convert_to_tensor(d)).to_vector<double>();
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const double ref = std::exp(d[i]);
+    if (std::isnan(ref)) {
+      EXPECT_TRUE(std::isnan(e[i]));
+    } else if (std::isinf(ref) || ref == 0.0 || std::fabs(d[i]) > 700.0) {
+      EXPECT_EQ(e[i], ref) << "exp(" << d[i] << ")";
+    } else {
+      EXPECT_NEAR(e[i], ref, 2.5e-16 * ref) << "exp(" << d[i] << ")";
+    }
+  }
+  // Strided and contiguous inputs give the same values.
+  const Tensor m = kcore::reshape(kcore::convert_to_tensor(x), {-1, 1});
+  const Tensor strided = kcore::transpose(kcore::concatenate({m, m}, 1));
+  const auto both = kcore::exp(strided).to_vector<float>();
+  ASSERT_EQ(both.size(), 2 * x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<std::uint32_t>(both[i]), std::bit_cast<std::uint32_t>(y[i]));
+    ASSERT_EQ(std::bit_cast<std::uint32_t>(both[x.size() + i]), std::bit_cast<std::uint32_t>(y[i]));
+  }
 }
 
 TEST(Elementwise, ComplexAbsIsReal) {

@@ -576,5 +576,29 @@ TEST(Repr, LongRowsWrapAndLargeTensorsAreSummarised) {
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 75U) << line;
 }
 
+// Freed buffers of 1 MiB and more are reused (src/core/buffer_pool.h), except under
+// AddressSanitizer, which must see every buffer freed.
+TEST(Storage, LargeFreedBuffersAreReused) {
+  const Shape shape = {1 << 20};  // 4 MiB of float32
+  const std::byte* first = nullptr;
+  {
+    Tensor t = Tensor::empty(shape, DType::Float32);
+    first = t.bytes();
+    std::memset(t.mutable_bytes(), 1, 4 << 20);
+  }
+  const Tensor again = Tensor::empty(shape, DType::Float32);
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "reuse is off under AddressSanitizer";
+#else
+  if (const char* cap = std::getenv("KCORE_BUFFER_CACHE_MIB"); cap != nullptr && *cap == '0') {
+    GTEST_SKIP() << "reuse turned off by KCORE_BUFFER_CACHE_MIB=0";
+  }
+  EXPECT_EQ(again.bytes(), first);
+  // A buffer in use is never handed out twice.
+  const Tensor other = Tensor::empty(shape, DType::Float32);
+  EXPECT_NE(other.bytes(), again.bytes());
+#endif
+}
+
 }  // namespace
 }  // namespace kcore_test

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+
+namespace kcore::detail {
+
+// Buffers for tensors larger than Storage's inline room: 64-byte aligned, 2 MiB aligned and
+// backed by huge pages from 2 MiB on. Freed buffers of 1 MiB and more are kept for reuse, up to
+// a cap (KCORE_BUFFER_CACHE_MIB, default 256; 0 turns reuse off; off under AddressSanitizer):
+// a fresh buffer costs a page fault and a page clear per page on first write, often more than
+// the op that fills it, and a chain of ops frees and asks again for buffers of the same sizes.
+std::byte* allocate_buffer(std::size_t nbytes);
+void free_buffer(std::byte* data, std::size_t nbytes);
+
+}  // namespace kcore::detail
