@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -38,10 +39,10 @@ class SmallVector {
   requires(!std::is_integral_v<It>) SmallVector(It first, It last) { assign(first, last); }
   SmallVector(const std::vector<T>& v) { assign(v.begin(), v.end()); }  // NOLINT
   SmallVector(std::span<const T> s) { assign(s.begin(), s.end()); }     // NOLINT
-  SmallVector(const SmallVector& other) { assign(other.begin(), other.end()); }
+  SmallVector(const SmallVector& other) { copy_from(other); }
   SmallVector(SmallVector&& other) noexcept { steal(other); }
   SmallVector& operator=(const SmallVector& other) {
-    if (this != &other) assign(other.begin(), other.end());
+    if (this != &other) copy_from(other);
     return *this;
   }
   SmallVector& operator=(SmallVector&& other) noexcept {
@@ -160,9 +161,21 @@ class SmallVector {
     data_ = inline_;
     capacity_ = N;
   }
+  // Up to N elements are copied as the whole inline block: a fixed-size copy compiles to a few
+  // moves, where a variable-size one is a call. Every vector's capacity is at least N, so
+  // reading N elements of `other` stays inside its storage.
+  void copy_from(const SmallVector& other) {
+    if (other.size_ <= N) {
+      if (data_ != inline_) release();
+      std::memcpy(inline_, other.data_, sizeof(inline_));
+      size_ = other.size_;
+    } else {
+      assign(other.begin(), other.end());
+    }
+  }
   void steal(SmallVector& other) {
     if (other.data_ == other.inline_) {
-      std::copy(other.inline_, other.inline_ + other.size_, inline_);
+      std::memcpy(inline_, other.inline_, sizeof(inline_));
       data_ = inline_;
       capacity_ = N;
     } else {
@@ -175,7 +188,8 @@ class SmallVector {
     other.size_ = 0;
   }
 
-  T inline_[N] = {};
+  // Not initialised: elements beyond size_ are never read as values, only copied as bytes.
+  T inline_[N];
   T* data_ = inline_;
   size_type size_ = 0;
   size_type capacity_ = N;

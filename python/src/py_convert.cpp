@@ -4,8 +4,12 @@
 #include <nanobind/stl/string.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace kcore::python {
 namespace {
@@ -22,6 +26,11 @@ nb::handle numpy() {
   return *np;
 }
 
+PyTypeObject* ndarray_type() {
+  static auto* type = new nb::object(numpy().attr("ndarray"));
+  return reinterpret_cast<PyTypeObject*>(type->ptr());
+}
+
 nb::handle ml_dtypes() {
   static auto* ml = new nb::object(nb::module_::import_("ml_dtypes"));
   return *ml;
@@ -31,6 +40,120 @@ void byteswap(std::byte* data, std::int64_t count, std::size_t itemsize, bool co
   const std::size_t part = complex ? itemsize / 2 : itemsize;
   const auto parts = static_cast<std::int64_t>(itemsize / part) * count;
   for (std::int64_t i = 0; i < parts; ++i) std::reverse(data + i * part, data + (i + 1) * part);
+}
+
+// A fresh tensor with the elements at `first`, laid out with `byte_strides` (multiples of the
+// itemsize); `native`: the bytes are in this machine's order.
+Tensor copy_elements(std::byte* first, const Shape& shape, const Strides& byte_strides, DType dtype,
+                     bool native) {
+  const auto isz = static_cast<std::int64_t>(itemsize(dtype));
+  // The borrowed view spans [lowest, highest] bytes of the array, whatever the stride signs.
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  const std::int64_t n = shape_size(shape);
+  Strides strides;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    strides.push_back(byte_strides[d] / isz);
+    if (shape[d] > 1) {
+      const std::int64_t reach = (shape[d] - 1) * byte_strides[d];
+      (reach < 0 ? low : high) += reach;
+    }
+  }
+  Tensor out = Tensor::empty(shape, dtype);
+  if (n == 1) {
+    std::memcpy(out.mutable_bytes(), first, static_cast<std::size_t>(isz));
+  } else if (n > 0) {
+    auto storage =
+        std::make_shared<Storage>(first + low, static_cast<std::size_t>(high - low + isz), [] {});
+    const Tensor borrowed = Tensor::from_storage(storage, shape, strides, -low / isz, dtype);
+    borrowed.copy_to(out.mutable_bytes());
+  }
+  if (!native) byteswap(out.mutable_bytes(), out.size(), itemsize(dtype), is_complex(dtype));
+  if (dtype == DType::Bool) {
+    auto* b = reinterpret_cast<std::uint8_t*>(out.mutable_bytes());
+    for (std::int64_t i = 0; i < n; ++i) b[i] = b[i] != 0;
+  }
+  return out;
+}
+
+// The dtype of a buffer-protocol format (struct module syntax, as NumPy writes it) with its
+// itemsize, and whether its bytes are in native order; nullopt for anything else (bfloat16 and
+// float8 arrays of ml_dtypes, records, ...), which takes the __array_interface__ path.
+std::optional<std::pair<DType, bool>> dtype_of_format(const char* format, Py_ssize_t size) {
+  if (format == nullptr) return std::nullopt;
+  bool native = true;
+  constexpr bool kLittle = std::endian::native == std::endian::little;
+  if (*format == '@' || *format == '=') {
+    ++format;
+  } else if (*format == '<') {
+    native = kLittle;
+    ++format;
+  } else if (*format == '>' || *format == '!') {
+    native = !kLittle;
+    ++format;
+  }
+  const std::string_view f(format);
+  auto integer = [&](bool is_signed) -> std::optional<DType> {
+    switch (size) {
+      case 1:
+        return is_signed ? DType::Int8 : DType::UInt8;
+      case 2:
+        return is_signed ? DType::Int16 : DType::UInt16;
+      case 4:
+        return is_signed ? DType::Int32 : DType::UInt32;
+      case 8:
+        return is_signed ? DType::Int64 : DType::UInt64;
+      default:
+        return std::nullopt;
+    }
+  };
+  std::optional<DType> d;
+  if (f == "?") {
+    d = DType::Bool;
+  } else if (f == "b" || f == "h" || f == "i" || f == "l" || f == "q") {
+    d = integer(true);
+  } else if (f == "B" || f == "H" || f == "I" || f == "L" || f == "Q") {
+    d = integer(false);
+  } else if (f == "e") {
+    d = DType::Float16;
+  } else if (f == "f") {
+    d = DType::Float32;
+  } else if (f == "d") {
+    d = DType::Float64;
+  } else if (f == "Zf") {
+    d = DType::Complex64;
+  } else if (f == "Zd") {
+    d = DType::Complex128;
+  }
+  if (!d || static_cast<Py_ssize_t>(itemsize(*d)) != size) return std::nullopt;
+  return std::pair{*d, native};
+}
+
+// A copy of a NumPy array's elements read through the buffer protocol (no Python objects made);
+// nullopt when the buffer's format is not one of kcore's dtypes.
+std::optional<Tensor> from_numpy_buffer(nb::handle arr) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(arr.ptr(), &view, PyBUF_RECORDS_RO) != 0) {
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  struct Release {
+    Py_buffer* v;
+    ~Release() { PyBuffer_Release(v); }
+  } release{&view};
+  const auto kind = dtype_of_format(view.format, view.itemsize);
+  if (!kind) return std::nullopt;
+  Shape shape;
+  Strides byte_strides;
+  for (int d = 0; d < view.ndim; ++d) {
+    shape.push_back(view.shape[d]);
+    byte_strides.push_back(view.strides[d]);
+  }
+  for (auto s : byte_strides) {
+    if (s % view.itemsize != 0) return std::nullopt;
+  }
+  return copy_elements(static_cast<std::byte*>(view.buf), shape, byte_strides, kind->first,
+                       kind->second);
 }
 
 // A copy of a NumPy array's elements, read through its __array_interface__.
@@ -59,34 +182,8 @@ Tensor from_numpy(nb::handle arr, std::string_view op) {
   for (auto s : byte_strides) aligned = aligned && s % isz == 0;
   if (!aligned) return from_numpy(numpy().attr("ascontiguousarray")(arr), op);
   const auto address = nb::cast<std::uintptr_t>(nb::cast<nb::tuple>(iface["data"])[0]);
-  auto* first = reinterpret_cast<std::byte*>(address);
-  // The borrowed view spans [lowest, highest] bytes of the array, whatever the stride signs.
-  std::int64_t low = 0;
-  std::int64_t high = 0;
-  const std::int64_t n = shape_size(shape);
-  Strides strides;
-  for (std::size_t d = 0; d < shape.size(); ++d) {
-    strides.push_back(byte_strides[d] / isz);
-    if (shape[d] > 1) {
-      const std::int64_t reach = (shape[d] - 1) * byte_strides[d];
-      (reach < 0 ? low : high) += reach;
-    }
-  }
-  Tensor out = Tensor::empty(shape, dtype);
-  if (n > 0) {
-    auto storage =
-        std::make_shared<Storage>(first + low, static_cast<std::size_t>(high - low + isz), [] {});
-    const Tensor borrowed = Tensor::from_storage(storage, shape, strides, -low / isz, dtype);
-    borrowed.copy_to(out.mutable_bytes());
-  }
-  if (!nb::cast<bool>(arr.attr("dtype").attr("isnative"))) {
-    byteswap(out.mutable_bytes(), out.size(), itemsize(dtype), is_complex(dtype));
-  }
-  if (dtype == DType::Bool) {
-    auto* b = reinterpret_cast<std::uint8_t*>(out.mutable_bytes());
-    for (std::int64_t i = 0; i < n; ++i) b[i] = b[i] != 0;
-  }
-  return out;
+  return copy_elements(reinterpret_cast<std::byte*>(address), shape, byte_strides, dtype,
+                       nb::cast<bool>(arr.attr("dtype").attr("isnative")));
 }
 
 Tensor from_python_int(nb::handle x, std::string_view op) {
@@ -149,6 +246,9 @@ Tensor to_tensor(nb::handle x, std::string_view op) {
   if (PyLong_CheckExact(p)) return from_python_int(x, op);
   if (PyFloat_CheckExact(p)) return Tensor(PyFloat_AS_DOUBLE(p));
   if (PyList_Check(p) || PyTuple_Check(p)) return convert_to_tensor(to_nested(x, op, 0));
+  if (PyObject_TypeCheck(p, ndarray_type())) {
+    if (auto t = from_numpy_buffer(x)) return std::move(*t);
+  }
   // NumPy arrays and NumPy scalars (np.float64 and np.complex128 subclass Python's float and
   // complex, but carry a dtype and are strong, as in JAX).
   if (nb::hasattr(x, "__array_interface__") && nb::hasattr(x, "dtype")) return from_numpy(x, op);
@@ -253,6 +353,29 @@ nb::object numpy_view(const Tensor& t) {
         ml_dtypes().attr(std::string(name(t.dtype())).c_str()));
   }
   return export_view<nb::numpy>(t, dlpack_dtype(t.dtype()));
+}
+
+nb::object numpy_copy(const Tensor& t) {
+  if (t.dtype() == DType::BFloat16 || is_float8(t.dtype())) {
+    return numpy_view(t).attr("copy")();
+  }
+  // np.empty and one copy into its buffer: no intermediate view.
+  static auto* empty = new nb::object(numpy().attr("empty"));
+  static auto* dtypes = new std::array<nb::object, kNumDTypes>();
+  nb::object& dt = (*dtypes)[static_cast<std::size_t>(t.dtype())];
+  if (!dt.is_valid()) dt = numpy().attr("dtype")(std::string(name(t.dtype())).c_str());
+  nb::object shape = nb::steal(PyTuple_New(static_cast<Py_ssize_t>(t.ndim())));
+  for (std::int64_t d = 0; d < t.ndim(); ++d) {
+    PyTuple_SET_ITEM(shape.ptr(), d, PyLong_FromLongLong(t.shape()[static_cast<std::size_t>(d)]));
+  }
+  nb::object arr = (*empty)(shape, dt);
+  Py_buffer view;
+  if (PyObject_GetBuffer(arr.ptr(), &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0) {
+    throw nb::python_error();
+  }
+  t.copy_to(view.buf);
+  PyBuffer_Release(&view);
+  return arr;
 }
 
 nb::object ndarray_view(const Tensor& t) {

@@ -21,6 +21,12 @@ std::optional<DType> to_optional_dtype(nb::handle dtype);
 // scalars; NumPy arrays (any strides, any byte order), objects with __array__ or __dlpack__, and
 // nested lists and tuples, copied.
 Tensor to_tensor(nb::handle x, std::string_view op);
+// The same without copying a kcore tensor: a reference to it, or to the converted value kept in
+// `holder`.
+inline const Tensor& as_tensor(nb::handle x, std::optional<Tensor>& holder, std::string_view op) {
+  if (nb::isinstance<Tensor>(x)) return *nb::inst_ptr<Tensor>(x);
+  return holder.emplace(to_tensor(x, op));
+}
 
 // convert_to_tensor's rules: as to_tensor, then weak scalars resolved and `dtype` applied.
 // Nested lists are converted straight to `dtype` when it is given (each element converted
@@ -37,6 +43,8 @@ std::optional<std::vector<std::int64_t>> to_optional_axes(nb::handle axis, std::
 
 // A read-only NumPy array sharing the tensor's buffer (ml_dtypes types for bfloat16 and float8).
 nb::object numpy_view(const Tensor& t);
+// A fresh, writable NumPy array holding a copy of the tensor's elements.
+nb::object numpy_copy(const Tensor& t);
 // A nanobind ndarray sharing the tensor's buffer: the source of __dlpack__ and the buffer
 // protocol, with DLPack's bfloat and float8 type codes.
 nb::object ndarray_view(const Tensor& t);

@@ -68,9 +68,9 @@ nb::object py_convert_to_tensor(nb::handle x, nb::handle dtype, nb::handle spars
 nb::object py_convert_to_numpy(nb::handle x) {
   static auto* np = new nb::object(nb::module_::import_("numpy"));
   if (nb::isinstance<SparseTensor>(x)) {
-    return numpy_view(nb::inst_ptr<SparseTensor>(x)->to_dense()).attr("copy")();
+    return numpy_copy(nb::inst_ptr<SparseTensor>(x)->to_dense());
   }
-  if (nb::isinstance<Tensor>(x)) return numpy_view(*nb::inst_ptr<Tensor>(x)).attr("copy")();
+  if (nb::isinstance<Tensor>(x)) return numpy_copy(*nb::inst_ptr<Tensor>(x));
   return np->attr("array")(x);
 }
 
@@ -89,14 +89,23 @@ template <Binary F>
 void def_binary(nb::module_& m, const char* name, const char* doc) {
   m.def(
       name,
-      [name](nb::handle x1, nb::handle x2) { return F(to_tensor(x1, name), to_tensor(x2, name)); },
+      [name](nb::handle x1, nb::handle x2) {
+        std::optional<Tensor> h1;
+        std::optional<Tensor> h2;
+        return F(as_tensor(x1, h1, name), as_tensor(x2, h2, name));
+      },
       "x1"_a, "x2"_a, doc);
 }
 
 template <Unary F>
 void def_unary(nb::module_& m, const char* name, const char* doc) {
   m.def(
-      name, [name](nb::handle x) { return F(to_tensor(x, name)); }, "x"_a, doc);
+      name,
+      [name](nb::handle x) {
+        std::optional<Tensor> h;
+        return F(as_tensor(x, h, name));
+      },
+      "x"_a, doc);
 }
 
 template <Reduction F>

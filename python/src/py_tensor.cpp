@@ -100,11 +100,19 @@ PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffe
 template <Tensor (*F)(const Tensor&, const Tensor&)>
 void binary_operator(nb::class_<Tensor>& cls, const char* name, const char* rname) {
   cls.def(
-      name, [](const Tensor& a, nb::handle b) { return F(a, to_tensor(b, "operator")); },
+      name,
+      [](const Tensor& a, nb::handle b) {
+        std::optional<Tensor> h;
+        return F(a, as_tensor(b, h, "operator"));
+      },
       nb::is_operator());
   if (rname != nullptr) {
     cls.def(
-        rname, [](const Tensor& a, nb::handle b) { return F(to_tensor(b, "operator"), a); },
+        rname,
+        [](const Tensor& a, nb::handle b) {
+          std::optional<Tensor> h;
+          return F(as_tensor(b, h, "operator"), a);
+        },
         nb::is_operator());
   }
 }
