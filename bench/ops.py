@@ -87,6 +87,182 @@ def _mx_evaluated(mx, arrays):
     return arrays
 
 
+# Inputs and helpers of the selection ops (top_k, in_top_k, segment_sum, segment_max).
+TOPK_ROW = 1000  # row length of top_k_k*: n // 1000 rows (top_k_1row_k*: one row of n)
+IN_TOP_K_CLASSES = 1000
+IN_TOP_K_K = 5
+SEGMENT_LEN = 1000  # elements per segment on average: num_segments = n // 1000
+
+
+def top_k_inputs(row=None):
+    """(n // row, row) float32, or (1, n) when row is None; every row a random permutation of
+    row distinct integers (exact in float32 up to 2^24), so no ties and indices compare exactly;
+    for a comparison-based selection the same as continuous random data."""
+
+    def make(n, rng):
+        r = min(row, n) if row else n
+        base = np.tile(np.arange(r, dtype=np.float32) - r // 2, (max(n // r, 1), 1))
+        return [rng.permuted(base, axis=1)]
+
+    return make
+
+
+def in_top_k_inputs(n, rng):
+    rows = max(n // IN_TOP_K_CLASSES, 1)
+    targets = rng.integers(0, IN_TOP_K_CLASSES, rows).astype(np.int32)
+    pred = rng.uniform(-1, 1, (rows, IN_TOP_K_CLASSES)).astype(np.float32)
+    # Half the rows get their target's score near the top (about 0 to 10 entries above it), so
+    # about a quarter of the answers are True, and half are decided near the k-th entry.
+    near = np.flatnonzero(rng.random(rows) < 0.5)
+    pred[near, targets[near]] = rng.uniform(0.98, 1.0, near.size).astype(np.float32)
+    return [targets, pred]
+
+
+def segment_inputs(sorted_ids: bool):
+    """data (n,) float32 multiples of 1/256 in [-1, 1] (sums exact in any order), ids (n,) int32
+    uniform in [0, n // 1000); sorted_ids: ids in non-decreasing order."""
+
+    def make(n, rng):
+        ids = rng.integers(0, max(n // SEGMENT_LEN, 1), n).astype(np.int32)
+        if sorted_ids:
+            ids.sort()
+        return [(rng.integers(-256, 257, n) / 256).astype(np.float32), ids]
+
+    return make
+
+
+def _np_top_k(np_, x, k):
+    # keras' numpy backend, top_k(x, k, sorted=True): a full argsort, reversed.
+    sorted_indices = np_.argsort(x, axis=-1)[..., ::-1]
+    sorted_values = np_.take_along_axis(x, sorted_indices, axis=-1)
+    return sorted_values[..., :k], sorted_indices[..., :k]
+
+
+def _top_k(k):
+    return {
+        "kcore": lambda kc: lambda x: kc.top_k(x, k),
+        "numpy": lambda np_: lambda x: _np_top_k(np_, x, k),
+        "jax": lambda jnp: lambda x: __import__("jax").lax.top_k(x, k),
+        "torch": lambda t: lambda x: t.topk(x, k, sorted=True),
+        "mlx": lambda mx: lambda x: mx.topk(x, k, axis=-1),
+    }
+
+
+def _sorted_values(outs):
+    # MLX's topk gives the values only, in no particular order: compare them sorted.
+    return [np.sort(outs[0], axis=-1)]
+
+
+def _np_in_top_k(np_, k):
+    # keras' numpy backend.
+    def f(targets, predictions):
+        targets = targets[:, None]
+        topk_values = _np_top_k(np_, predictions, k)[0]
+        targets_values = np_.take_along_axis(predictions, targets, axis=-1)
+        return np_.any(targets_values >= topk_values, axis=-1)
+
+    return f
+
+
+def _jax_in_top_k(jnp, k):
+    # keras' jax backend (the rank of the target: 1 + the count of larger entries).
+    def f(targets, predictions):
+        at = jnp.take_along_axis(predictions, jnp.expand_dims(targets, axis=-1), axis=-1)
+        at = jnp.where(jnp.isnan(at), -jnp.inf, at)
+        return jnp.less_equal(1 + jnp.sum(jnp.greater(predictions, at), axis=-1), k)
+
+    return f
+
+
+def _torch_in_top_k(t, k):
+    # keras' torch backend.
+    def f(targets, predictions):
+        targets = targets.type(t.int64)[:, None]
+        topk_values = t.topk(predictions, k).values
+        targets_values = t.take_along_dim(predictions, targets, dim=-1)
+        return t.any(targets_values >= topk_values, axis=-1)
+
+    return f
+
+
+def _mlx_in_top_k(mx, k):
+    # No keras backend: the jax backend's formula in MLX.
+    def f(targets, predictions):
+        at = mx.take_along_axis(predictions, mx.expand_dims(targets, -1), axis=-1)
+        at = mx.where(mx.isnan(at), -math.inf, at)
+        return (1 + mx.sum(predictions > at, axis=-1)) <= k
+
+    return f
+
+
+def _np_segment(np_, method, sorted_ids):
+    # keras' numpy backend (_segment_reduction_fn).
+    reduction = getattr(np_, method)
+
+    def f(data, segment_ids):
+        num_segments = data.shape[0] // SEGMENT_LEN
+        valid = segment_ids >= 0
+        valid_data = data[valid]
+        valid_ids = segment_ids[valid]
+        shape = [num_segments, *valid_data.shape[1:]]
+        if method == "maximum":
+            result = np_.ones(shape, dtype=valid_data.dtype) * -np_.inf
+        else:
+            result = np_.zeros(shape, dtype=valid_data.dtype)
+        if sorted_ids:
+            reduction.at(result, valid_ids, valid_data)
+        else:
+            order = np_.argsort(valid_ids)
+            reduction.at(result, valid_ids[order], valid_data[order])
+        return result
+
+    return f
+
+
+def _torch_segment(t, method):
+    # keras' torch backend (_segment_reduction_fn): scatter_reduce into num_segments + 1 rows,
+    # the last one collecting out-of-range ids.
+    def f(data, segment_ids):
+        num_segments = data.shape[0] // SEGMENT_LEN
+        num_repeats = t.prod(t.tensor(data.shape[1:])).long()
+        ids = segment_ids.repeat_interleave(num_repeats).view(*data.shape).type(t.int64)
+        ids = t.where(ids >= 0, ids, num_segments)
+        ids = t.where(ids < num_segments, ids, num_segments)
+        shape = (num_segments + 1,) + tuple(data.shape[1:])
+        if method == "amax":
+            result = t.ones(*shape) * -float("inf")
+        else:
+            result = t.zeros(*shape)
+        result = result.scatter_reduce(0, ids, data.float(), method)
+        return result[:-1, ...].type(data.dtype)
+
+    return f
+
+
+def _segment(method, sorted_ids):
+    name = {"maximum": "segment_max", "add": "segment_sum"}[method]
+    torch_method = {"maximum": "amax", "add": "sum"}[method]
+
+    def mlx_impl(mx):
+        def f(data, ids):
+            s = data.shape[0] // SEGMENT_LEN
+            if method == "maximum":
+                return mx.full((s,), -math.inf, dtype=data.dtype).at[ids].maximum(data)
+            return mx.zeros((s,), dtype=data.dtype).at[ids].add(data)
+
+        return f
+
+    return {
+        "kcore": lambda kc: lambda d, i: getattr(kc, name)(
+            d, i, num_segments=d.shape[0] // SEGMENT_LEN, sorted=sorted_ids),
+        "numpy": lambda np_: _np_segment(np_, method, sorted_ids),
+        "jax": lambda jnp: lambda d, i: getattr(__import__("jax").ops, name)(
+            d, i, d.shape[0] // SEGMENT_LEN, indices_are_sorted=sorted_ids),
+        "torch": lambda t: _torch_segment(t, torch_method),
+        "mlx": mlx_impl,
+    }
+
+
 def same(attr: str, **overrides) -> dict[str, Callable]:
     """Every implementation is lib.<attr>, except the overrides."""
     impls = {impl: (lambda lib, a=attr: getattr(lib, a)) for impl in IMPLS}
@@ -110,6 +286,9 @@ class Op:
     jit: bool = True  # JAX: time jax.jit(fn); False: the eager call keras makes
     note: str = ""
     tags: list = field(default_factory=list)
+    # Per implementation, a function applied to kcore's and that implementation's outputs (lists
+    # of NumPy arrays, one per output) before they are compared, e.g. to sort unordered values.
+    compare_as: dict[str, Callable] = field(default_factory=dict)
 
 
 def _cast(dtype):
@@ -283,6 +462,40 @@ OPS: list[Op] = [
        roofline=False,
        note="windows of 64, hop 32, over (n,); views in kcore, NumPy (keras' as_strided), torch"),
     # end scatter ... extract_sequences
+    # top_k, in_top_k, segment_sum, segment_max (issue 6): what keras.ops calls on each backend
+    # (numpy: keras' numpy code, a full argsort for top_k and np.<ufunc>.at for segments; jax:
+    # lax.top_k, jax.ops.segment_*, jitted; torch: torch.topk, scatter_reduce). Outputs are
+    # compared exactly: values and indices for top_k (no ties in its inputs).
+    *[Op(f"top_k_k{k}", top_k_inputs(TOPK_ROW), _top_k(k), cpp=f"top_k_k{k}",
+         roofline=k == 1, compare_as={"mlx": _sorted_values},
+         note=f"(n/1000, 1000) float32 -> top {k} values and indices of each row, sorted; "
+              "rows of distinct values; MLX: mx.topk (values only, unsorted; compared sorted)")
+      for k in (1, 10, 100)],
+    *[Op(f"top_k_1row_k{k}", top_k_inputs(None), _top_k(k), cpp=f"top_k_1row_k{k}",
+         roofline=k == 1, compare_as={"mlx": _sorted_values},
+         note=f"one row (1, n) float32 (rows of 10^3 to 10^7 elements) -> top {k}, as top_k_k{k}")
+      for k in (1, 10, 100)],
+    Op("in_top_k", in_top_k_inputs,
+       {"kcore": lambda kc: lambda t, p: kc.in_top_k(t, p, IN_TOP_K_K),
+        "numpy": lambda np_: _np_in_top_k(np_, IN_TOP_K_K),
+        "jax": lambda jnp: _jax_in_top_k(jnp, IN_TOP_K_K),
+        "torch": lambda t: _torch_in_top_k(t, IN_TOP_K_K),
+        "mlx": lambda mx: _mlx_in_top_k(mx, IN_TOP_K_K)},
+       cpp="in_top_k", roofline=False,
+       note="targets (n/1000,) int32, predictions (n/1000, 1000) float32, k = 5; half the "
+            "targets scored near the top; numpy, torch: keras' top_k then >=; JAX (and MLX): "
+            "keras' rank 1 + count(greater) <= k"),
+    Op("segment_sum", segment_inputs(False), _segment("add", False), cpp="segment_sum",
+       roofline=False,
+       note="data (n,) float32 (multiples of 1/256: exact sums), ids (n,) int32 random in "
+            "[0, n/1000), num_segments = n/1000; MLX: zeros.at[ids].add"),
+    Op("segment_sum_sorted", segment_inputs(True), _segment("add", True),
+       cpp="segment_sum_sorted",
+       note="as segment_sum with ids sorted and sorted=True (jax: indices_are_sorted)"),
+    Op("segment_max", segment_inputs(False), _segment("maximum", False), cpp="segment_max",
+       roofline=False, note="as segment_sum; MLX: full(-inf).at[ids].maximum"),
+    Op("segment_max_sorted", segment_inputs(True), _segment("maximum", True),
+       cpp="segment_max_sorted", note="as segment_sum_sorted"),
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -9,12 +9,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <string>
 #include <string_view>
@@ -53,6 +55,63 @@ Tensor f32(std::int64_t n, float lo, float hi, unsigned seed = 1) {
 Tensor f32_2d(std::int64_t n, float lo, float hi, unsigned seed = 1) {
   const auto [r, c] = shape2d(n);
   return kcore::reshape(f32(n, lo, hi, seed), {r, c});
+}
+
+// top_k's inputs, as bench/ops.py's top_k_inputs: (n / row, row) float32 (row = n when 0),
+// every row a random permutation of row distinct integers.
+Tensor permuted_rows(std::int64_t n, std::int64_t row, unsigned seed = 1) {
+  const std::int64_t r = row > 0 ? std::min(row, n) : n;
+  const std::int64_t rows = std::max<std::int64_t>(n / r, 1);
+  std::mt19937 gen(seed);
+  std::vector<float> base(static_cast<std::size_t>(r));
+  std::iota(base.begin(), base.end(), static_cast<float>(-(r / 2)));
+  std::vector<float> v;
+  v.reserve(static_cast<std::size_t>(rows * r));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    std::shuffle(base.begin(), base.end(), gen);
+    v.insert(v.end(), base.begin(), base.end());
+  }
+  return kcore::reshape(kcore::convert_to_tensor(v), {rows, r});
+}
+
+// in_top_k's inputs, as bench/ops.py's in_top_k_inputs: targets (n / 1000,) int32 and
+// predictions (n / 1000, 1000), half the targets scored in [0.98, 1).
+constexpr std::int64_t kClasses = 1000;
+constexpr std::int64_t kInTopK = 5;
+
+Inputs in_top_k_inputs(std::int64_t n) {
+  const std::int64_t rows = std::max<std::int64_t>(n / kClasses, 1);
+  std::vector<float> pred = uniform(rows * kClasses, -1, 1, 1);
+  std::mt19937 gen(2);
+  std::uniform_int_distribution<std::int32_t> cls(0, kClasses - 1);
+  std::uniform_real_distribution<float> top(0.98F, 1.0F);
+  std::vector<std::int32_t> targets(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    targets[i] = cls(gen);
+    if (gen() % 2 == 0) pred[i * kClasses + targets[i]] = top(gen);
+  }
+  return Inputs{kcore::convert_to_tensor(targets),
+                kcore::reshape(kcore::convert_to_tensor(pred), {rows, kClasses})};
+}
+
+// segment_*'s inputs, as bench/ops.py's segment_inputs: data (n,) float32 multiples of 1/256 in
+// [-1, 1], ids (n,) int32 uniform in [0, n / 1000), sorted or not.
+constexpr std::int64_t kSegmentLen = 1000;
+
+std::int64_t num_segments(std::int64_t n) {
+  return std::max<std::int64_t>(n / kSegmentLen, 1);
+}
+
+Inputs segment_inputs(std::int64_t n, bool sorted) {
+  std::mt19937 gen(1);
+  std::uniform_int_distribution<std::int32_t> step(-256, 256);
+  std::uniform_int_distribution<std::int32_t> id(0, static_cast<std::int32_t>(num_segments(n)) - 1);
+  std::vector<float> data(static_cast<std::size_t>(n));
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
+  for (auto& x : data) x = static_cast<float>(step(gen)) / 256.0F;
+  for (auto& i : ids) i = id(gen);
+  if (sorted) std::sort(ids.begin(), ids.end());
+  return Inputs{kcore::convert_to_tensor(data), kcore::convert_to_tensor(ids)};
 }
 
 struct OpBench {
@@ -108,6 +167,37 @@ const std::vector<OpBench>& op_benches() {
          return Inputs{kcore::convert_to_tensor(c), f32(n, -1, 1, 1), f32(n, -1, 1, 2)};
        },
        [](const Inputs& x) { return kcore::where(x[0], x[1], x[2]); }},
+      // top_k: the values (the indices are computed too).
+      {"top_k_k1", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
+       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; }},
+      {"top_k_k10", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
+       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; }},
+      {"top_k_k100", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
+       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; }},
+      {"top_k_1row_k1", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
+       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; }},
+      {"top_k_1row_k10", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
+       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; }},
+      {"top_k_1row_k100", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
+       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; }},
+      {"in_top_k", in_top_k_inputs,
+       [](const Inputs& x) { return kcore::in_top_k(x[0], x[1], kInTopK); }},
+      {"segment_sum", [](auto n) { return segment_inputs(n, false); },
+       [](const Inputs& x) {
+         return kcore::segment_sum(x[0], x[1], num_segments(x[0].shape()[0]), false);
+       }},
+      {"segment_sum_sorted", [](auto n) { return segment_inputs(n, true); },
+       [](const Inputs& x) {
+         return kcore::segment_sum(x[0], x[1], num_segments(x[0].shape()[0]), true);
+       }},
+      {"segment_max", [](auto n) { return segment_inputs(n, false); },
+       [](const Inputs& x) {
+         return kcore::segment_max(x[0], x[1], num_segments(x[0].shape()[0]), false);
+       }},
+      {"segment_max_sorted", [](auto n) { return segment_inputs(n, true); },
+       [](const Inputs& x) {
+         return kcore::segment_max(x[0], x[1], num_segments(x[0].shape()[0]), true);
+       }},
   };
   return table;
 }
