@@ -580,7 +580,7 @@ TEST(Repr, LongRowsWrapAndLargeTensorsAreSummarised) {
 // AddressSanitizer, which must see every buffer freed.
 TEST(Storage, LargeFreedBuffersAreReused) {
   const Shape shape = {1 << 20};  // 4 MiB of float32
-  const std::byte* first = nullptr;
+  [[maybe_unused]] const std::byte* first = nullptr;
   {
     Tensor t = Tensor::empty(shape, DType::Float32);
     first = t.bytes();
