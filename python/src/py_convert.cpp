@@ -129,18 +129,27 @@ std::optional<std::pair<DType, bool>> dtype_of_format(const char* format, Py_ssi
   return std::pair{*d, native};
 }
 
+// An object's buffer (PEP 3118), released when this goes out of scope. `ok` is false, with the
+// Python error cleared, when the object does not export one with `flags`.
+struct BufferView {
+  BufferView(nb::handle obj, int flags) : ok(PyObject_GetBuffer(obj.ptr(), &view, flags) == 0) {
+    if (!ok) PyErr_Clear();
+  }
+  ~BufferView() {
+    if (ok) PyBuffer_Release(&view);
+  }
+  BufferView(const BufferView&) = delete;
+  BufferView& operator=(const BufferView&) = delete;
+  Py_buffer view{};
+  bool ok;
+};
+
 // A copy of a NumPy array's elements read through the buffer protocol (no Python objects made);
 // nullopt when the buffer's format is not one of kcore's dtypes.
 std::optional<Tensor> from_numpy_buffer(nb::handle arr) {
-  Py_buffer view;
-  if (PyObject_GetBuffer(arr.ptr(), &view, PyBUF_RECORDS_RO) != 0) {
-    PyErr_Clear();
-    return std::nullopt;
-  }
-  struct Release {
-    Py_buffer* v;
-    ~Release() { PyBuffer_Release(v); }
-  } release{&view};
+  BufferView buffer(arr, PyBUF_RECORDS_RO);
+  if (!buffer.ok) return std::nullopt;
+  const Py_buffer& view = buffer.view;
   const auto kind = dtype_of_format(view.format, view.itemsize);
   if (!kind) return std::nullopt;
   Shape shape;
@@ -369,12 +378,9 @@ nb::object numpy_copy(const Tensor& t) {
     PyTuple_SET_ITEM(shape.ptr(), d, PyLong_FromLongLong(t.shape()[static_cast<std::size_t>(d)]));
   }
   nb::object arr = (*empty)(shape, dt);
-  Py_buffer view;
-  if (PyObject_GetBuffer(arr.ptr(), &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0) {
-    throw nb::python_error();
-  }
-  t.copy_to(view.buf);
-  PyBuffer_Release(&view);
+  const BufferView buffer(arr, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS);
+  if (!buffer.ok) throw TypeError("convert_to_numpy: numpy.empty gave an array without a buffer");
+  t.copy_to(buffer.view.buf);
   return arr;
 }
 

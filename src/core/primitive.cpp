@@ -61,7 +61,7 @@ Tensor bind1(const PrimitivePtr& primitive, std::span<const Tensor> inputs) {
 }
 
 Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs) {
-  return std::move(bind(primitive, std::span<const Tensor>(inputs.begin(), inputs.size())).front());
+  return bind1(primitive, std::span<const Tensor>(inputs.begin(), inputs.size()));
 }
 
 std::vector<PrimitiveKind> registered_primitives() {

@@ -363,46 +363,40 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
     return single_output(std::move(out));
   }
   const DType operand = operand_dtype(inputs).dtype;
+  // The op becomes a compile-time constant, so that the inner loops vectorise; one element of
+  // each (arithmetic: in the operand dtype, comparisons: bool).
+  auto with_element_op = [&]<class T>(auto run) {
+    if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
+      using C = cpu::compute_t<T>;
+      with_constant_op(op, [&](auto kOp) {
+        constexpr BinaryOp k = decltype(kOp)::value;
+        if constexpr (is_comparison(k)) {
+          run.template operator()<bool>([](T x, T y) {
+            return apply_comparison<C>(k, cpu::to_compute(x), cpu::to_compute(y));
+          });
+        } else if constexpr (!is_logical(k)) {
+          run.template operator()<T>([](T x, T y) {
+            return cpu::from_compute<T>(apply_binary<C>(k, cpu::to_compute(x), cpu::to_compute(y)));
+          });
+        }
+      });
+    }
+  };
   if (out.size() == 1) {
     // One element: converted as it is read, without converted copies of the operands.
     cpu::dispatch(operand, [&]<class T>() {
-      if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
-        using C = cpu::compute_t<T>;
-        const C x = cpu::to_compute(cpu::load_converted<T>(inputs[0]));
-        const C y = cpu::to_compute(cpu::load_converted<T>(inputs[1]));
-        with_constant_op(op, [&](auto kOp) {
-          if constexpr (is_comparison(kOp.value)) {
-            *reinterpret_cast<bool*>(out.mutable_bytes()) =
-                apply_comparison<C>(decltype(kOp)::value, x, y);
-          } else if constexpr (!is_logical(kOp.value)) {
-            *reinterpret_cast<T*>(out.mutable_bytes()) =
-                cpu::from_compute<T>(apply_binary<C>(decltype(kOp)::value, x, y));
-          }
-        });
-      }
+      with_element_op.template operator()<T>([&]<class Out>(auto f) {
+        *reinterpret_cast<Out*>(out.mutable_bytes()) =
+            f(cpu::load_converted<T>(inputs[0]), cpu::load_converted<T>(inputs[1]));
+      });
     });
     return single_output(std::move(out));
   }
   const Tensor a = cpu::cast_kernel(inputs[0], operand);
   const Tensor b = cpu::cast_kernel(inputs[1], operand);
   cpu::dispatch(operand, [&]<class T>() {
-    if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
-      using C = cpu::compute_t<T>;
-      // The op becomes a compile-time constant, so that the inner loops vectorise.
-      with_constant_op(op, [&](auto kOp) {
-        if constexpr (is_comparison(kOp.value)) {
-          cpu::map_binary<bool, T>(out, a, b, [](T x, T y) {
-            return apply_comparison<C>(decltype(kOp)::value, cpu::to_compute(x),
-                                       cpu::to_compute(y));
-          });
-        } else if constexpr (!is_logical(kOp.value)) {
-          cpu::map_binary<T, T>(out, a, b, [](T x, T y) {
-            return cpu::from_compute<T>(
-                apply_binary<C>(decltype(kOp)::value, cpu::to_compute(x), cpu::to_compute(y)));
-          });
-        }
-      });
-    }
+    with_element_op.template operator()<T>(
+        [&]<class Out>(auto f) { cpu::map_binary<Out, T>(out, a, b, f); });
   });
   return single_output(std::move(out));
 }
