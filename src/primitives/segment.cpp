@@ -1,9 +1,11 @@
 #include "primitives/segment.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <complex>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -178,6 +180,10 @@ class SegmentKernel {
       run_columns(parts, special);
     } else if (F::kOrderFree && parts > 1 && s_ * 4 * parts <= n_) {
       run_row_partials(parts, special);
+    } else if (d_ == 1) {
+      // Segment ranges read every row in every part; with one column that reading is most of
+      // the work, so more parts only add work (and mispredicted range checks): one part.
+      run_segment_ranges(1, special);
     } else {
       run_segment_ranges(std::min(parts, s_), special);
     }
@@ -334,10 +340,63 @@ class SegmentKernel {
     cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t c = b; c < e; ++c) {
         init(seg[c] * d_, seg[c + 1] * d_);
-        special[c] = scatter(acc_, row[c], row[c + 1], seg[c], seg[c + 1], 0, d_) ? 1 : 0;
+        if (d_ == 1 && row[c + 1] - row[c] >= kMinRunLength * (seg[c + 1] - seg[c])) {
+          fold_runs(row[c], row[c + 1], seg[c], seg[c + 1]);
+        } else {
+          special[c] = scatter(acc_, row[c], row[c + 1], seg[c], seg[c + 1], 0, d_) ? 1 : 0;
+        }
         finish(seg[c] * d_, seg[c + 1] * d_);
       }
     });
+  }
+
+  // Sorted ids averaging at least this many rows per segment fold run by run (fold_runs).
+  static constexpr std::int64_t kMinRunLength = 8;
+
+  // One column, sorted ids, rows [i0, i1), segments [lo, hi): a run of equal ids folds in a
+  // register, from the segment's accumulator, in row order. One run alone would wait on each
+  // combine's latency, so the rows are split at id changes into kStretches stretches that fold
+  // side by side, one row of each per step. Ids that are not sorted after all (sorted=True
+  // misused) give unspecified values but only touch segments in [lo, hi).
+  void fold_runs(std::int64_t i0, std::int64_t i1, std::int64_t lo, std::int64_t hi) {
+    constexpr int kStretches = 4;
+    std::array<std::int64_t, kStretches + 1> start{};
+    start[0] = i0;
+    start[kStretches] = i1;
+    for (int k = 1; k < kStretches; ++k) {
+      std::int64_t r = std::max(i0 + (i1 - i0) * k / kStretches, start[k - 1]);
+      while (r > i0 && r < i1 && ids_[r] == ids_[r - 1]) ++r;
+      start[k] = r;
+    }
+    const auto width = static_cast<std::uint64_t>(hi - lo);
+    struct Run {
+      std::int64_t id = -1;
+      bool kept = false;
+      A value{};
+    };
+    std::array<Run, kStretches> run{};
+    const auto step = [&](Run& r, std::int64_t i) KCORE_ALWAYS_INLINE {
+      const auto id = static_cast<std::int64_t>(ids_[i]);
+      if (id != r.id) {
+        if (r.kept) acc_[r.id] = r.value;
+        r.id = id;
+        r.kept = static_cast<std::uint64_t>(id - lo) < width;
+        r.value = r.kept ? acc_[id] : F::identity();
+      }
+      r.value = F::combine(r.value, F::load(data_[i]));
+    };
+    std::int64_t common = i1 - i0;
+    for (int k = 0; k < kStretches; ++k) common = std::min(common, start[k + 1] - start[k]);
+    for (std::int64_t t = 0; t < common; ++t) {
+      step(run[0], start[0] + t);
+      step(run[1], start[1] + t);
+      step(run[2], start[2] + t);
+      step(run[3], start[3] + t);
+    }
+    for (int k = 0; k < kStretches; ++k) {
+      for (std::int64_t i = start[k] + common; i < start[k + 1]; ++i) step(run[k], i);
+      if (run[k].kept) acc_[run[k].id] = run[k].value;
+    }
   }
 
   const T* data_;

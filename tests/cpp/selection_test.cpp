@@ -512,8 +512,8 @@ TEST(Segment, EveryIdDType) {
   });
 }
 
-// Each kernel path (segment ranges, columns, row partials, sorted runs) on 1, 2 and 3 threads:
-// the same bits, equal to the in-order reference.
+// Each kernel path (segment ranges, columns, row partials, sorted ids by rows or by runs of
+// equal ids) on 1, 2 and 3 threads: the same bits, equal to the in-order reference.
 TEST(Segment, EveryPathSameResultOnEveryThreadCount) {
   ThreadCountGuard guard;
   struct Case {
@@ -522,9 +522,10 @@ TEST(Segment, EveryPathSameResultOnEveryThreadCount) {
     std::int64_t s;
     bool sorted;
   };
-  const std::vector<Case> cases = {{60000, {}, 40, false},   {60000, {}, 40, true},
-                                   {3000, {300}, 20, false}, {40000, {}, 50000, false},
-                                   {20000, {3}, 700, true},  {50000, {2}, 9, false}};
+  const std::vector<Case> cases = {
+      {60000, {}, 40, false},    {60000, {}, 40, true},   {3000, {300}, 20, false},
+      {40000, {}, 50000, false}, {20000, {3}, 700, true}, {50000, {2}, 9, false},
+      {40000, {}, 10000, true},  {5000, {}, 3, true},     {70001, {}, 1, true}};
   for (const auto& c : cases) {
     std::mt19937 rng(7);
     SCOPED_TRACE("n=" + std::to_string(c.n) + " s=" + std::to_string(c.s));
