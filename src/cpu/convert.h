@@ -15,12 +15,13 @@ namespace kcore::cpu {
 template <class To>
 inline To float_to_int(double v) {
   if (std::isnan(v)) return To(0);
-  const double t = std::trunc(v);
-  constexpr double lo = static_cast<double>(std::numeric_limits<To>::min());  // 0 or -2^k: exact
+  // Every v in (min, max + 1) truncates into the range (min is 0 or -2^k, max + 1 is 2^k: both
+  // exact). No std::trunc: below SSE4.1 it is a library call.
+  constexpr double lo = static_cast<double>(std::numeric_limits<To>::min());
   constexpr double hi_exclusive = static_cast<double>(std::numeric_limits<To>::max()) + 1.0;
-  if (t <= lo) return std::numeric_limits<To>::min();
-  if (t >= hi_exclusive) return std::numeric_limits<To>::max();
-  return static_cast<To>(t);
+  if (v <= lo) return std::numeric_limits<To>::min();
+  if (v >= hi_exclusive) return std::numeric_limits<To>::max();
+  return static_cast<To>(v);  // truncates toward zero
 }
 
 // An integer as a double rounded to odd: exact below 2^53, else the dropped bits are folded into
