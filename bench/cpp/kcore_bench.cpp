@@ -214,6 +214,10 @@ void register_ops(const std::vector<std::int64_t>& sizes) {
       const std::string name = std::string(op.name) + "/" + std::to_string(n);
       configure(benchmark::RegisterBenchmark(name.c_str(), [op, n](benchmark::State& st) {
         const Inputs in = op.make(n);
+        // Warm-up, untimed: the first call faults in its output's pages, which later calls
+        // reuse (src/core/buffer_pool.h); one slow first iteration would otherwise be the
+        // whole measurement at large sizes.
+        benchmark::DoNotOptimize(op.run(in));
         for (auto _ : st) {
           Tensor out = op.run(in);
           benchmark::DoNotOptimize(out);
