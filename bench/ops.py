@@ -281,7 +281,7 @@ class Op:
     rtol: float = 0.0
     atol: float = 0.0
     reduce_axis: object = "none"
-    roofline: bool = True  # memory-bound: report % of the copy bandwidth (bytes in + out)
+    roofline: bool = True  # memory-bound: report % of the memory bandwidth (bytes in + out)
     convert_inputs: bool = True  # False: inputs are given to the op as NumPy arrays
     jit: bool = True  # JAX: time jax.jit(fn); False: the eager call keras makes
     note: str = ""

@@ -238,7 +238,7 @@ def headline(table, results, img_prefix=None) -> str:
     lines = []
     bw = table["bandwidth"]
     if bw:
-        lines.append("- Memory bandwidth (copy of a 256 MiB array, read + write): "
+        lines.append("- Memory bandwidth (STREAM add of 256 MiB float64 arrays, 2 reads + 1 write): "
                      + ", ".join(f"{bw[t]:.1f} GB/s on {t} thread{'s' * (t > 1)}"
                                  for t in sorted(bw)) + ".")
     d = {r["case"]: r["times"] for r in table["dispatch"]}
@@ -404,11 +404,13 @@ def markdown(table, results, img_dir=None, images=None) -> str:
         out += [
             "## Memory bandwidth and roofline",
             "",
-            md_table(["threads", "copy bandwidth (GB/s)"],
+            md_table(["threads", "memory bandwidth (GB/s)"],
                      [[t, f"{bw[t]:.1f}"] for t in sorted(bw)]),
             "",
-            "Measured in the same run: NumPy `copyto` of a 256 MiB float64 array, split over the "
-            "threads, counting bytes read + bytes written (STREAM's convention). An op's roofline "
+            "Measured in the same run: STREAM's add, NumPy `add(a, b, out=c)` of 256 MiB float64 "
+            "arrays, split over the threads, counting bytes read + bytes written (STREAM's "
+            "convention; a plain `copyto` is memmove, whose non-temporal stores run at half this "
+            "speed on some machines). An op's roofline "
             "time is (bytes of its inputs + bytes of its output) / this bandwidth; "
             "**% roofline** = roofline time / kcore's time, shown where those bytes exceed the "
             f"last-level cache ({cache_bytes(results) // 2**20} MiB): smaller working sets live "
@@ -640,7 +642,7 @@ def console(table, results) -> str:
                      f"{ts['grad_vs_fwd'] or 0:.2f}x forward (target <= 3: "
                      f"{_met(ts['grad_met'])})".replace("**", ""))
     for t, b in sorted(table["bandwidth"].items()):
-        lines.append(f"copy bandwidth, {t} thread(s): {b:.1f} GB/s")
+        lines.append(f"memory bandwidth (STREAM add), {t} thread(s): {b:.1f} GB/s")
     for k, st, d in table["problems"]:
         lines.append(f"NOT TIMED {k[0]} size={k[1]} threads={k[2]} {k[3]}: {st}: {d}")
     return "\n".join(lines)

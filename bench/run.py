@@ -1,5 +1,5 @@
 """kcore against NumPy, JAX, PyTorch and MLX: times every op of bench/ops.py over sizes and
-thread counts, with the per-call overhead, the conversions and the machine's copy bandwidth,
+thread counts, with the per-call overhead, the conversions and the machine's memory bandwidth,
 and writes docs/benchmarks.md, the plots in docs/img/ and the README's headline figures.
 
     python bench/run.py                       # everything (what `make bench` runs)
@@ -244,7 +244,7 @@ def main():
                          "transforms run at the first thread count only, like dispatch")
     ap.add_argument("--no-dispatch", action="store_true", help="skip the per-call overhead part")
     ap.add_argument("--bandwidth-mib", type=int, default=256,
-                    help="array size for the copy bandwidth (0 skips it)")
+                    help="array size for the memory bandwidth (0 skips it)")
     ap.add_argument("--worker-timeout", type=int, default=600,
                     help="seconds a worker may take to answer one command")
     ap.add_argument("--install-log", default=os.path.join(ROOT, ".bench-venv/peers.json"),
