@@ -11,6 +11,7 @@
 #include "cpu/convert.h"
 #include "cpu/dispatch.h"
 #include "cpu/parallel.h"
+#include "cpu/reduce_kernels.h"
 #include "kcore/parallel.h"
 
 namespace kcore {
@@ -175,6 +176,10 @@ struct Reducer {
 };
 
 constexpr std::int64_t kBlock = 1 << 16;
+// Row-wise folds (reduced axes outside a contiguous run of outputs): at least this many outputs,
+// and tiles of at most kColumnTile outputs, whose accumulators stay in cache.
+constexpr std::int64_t kMinColumns = 64;
+constexpr std::int64_t kColumnTile = 2048;
 
 }  // namespace
 
@@ -251,7 +256,46 @@ std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
       auto block = [&](const std::byte* row, std::int64_t j) {
         return reducer.run(row, red, j * kBlock, std::min(k, (j + 1) * kBlock));
       };
-      if (m >= num_threads() || blocks == 1) {
+      if (kept.shape.size() == 1 && kept.strides[0] == isz && m >= kMinColumns &&
+          !red.shape.empty() && red.strides.back() != isz) {
+        // The kept elements are one contiguous run and the reduced axes lie outside it (sum
+        // over axis 0 of a matrix): walk the reduced positions in order, folding whole rows of
+        // outputs at once, instead of one output at a time down a column. The same folds in
+        // the same order as the path below (each block from the identity, blocks combined in
+        // order), so the same bits.
+        cpu::parallel_for(m, kMinColumns, [&](std::int64_t c0, std::int64_t c1) {
+          std::vector<A> total(static_cast<std::size_t>(kColumnTile));
+          std::vector<A> partial(static_cast<std::size_t>(kColumnTile));
+          for (std::int64_t t0 = c0; t0 < c1; t0 += kColumnTile) {
+            const std::int64_t w = std::min(kColumnTile, c1 - t0);
+            std::fill_n(total.begin(), w, reducer.identity());
+            for (std::int64_t j = 0; j < blocks; ++j) {
+              std::fill_n(partial.begin(), w, reducer.identity());
+              A* acc = partial.data();
+              for (std::int64_t r = j * kBlock; r < std::min(k, (j + 1) * kBlock); ++r) {
+                const T* row = reinterpret_cast<const T*>(base + red.offset(r)) + t0;
+                if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+                  if (op == ReduceOp::Sum) {
+                    cpu::add_row_to(acc, row, static_cast<std::size_t>(w));
+                    continue;
+                  }
+                }
+                if (op == ReduceOp::Sum) {
+                  for (std::int64_t c = 0; c < w; ++c) {
+                    acc[c] = Reducer<T>::plus(acc[c], Reducer<T>::widen(row[c]));
+                  }
+                } else {
+                  for (std::int64_t c = 0; c < w; ++c) {
+                    acc[c] = reducer.combine(acc[c], Reducer<T>::widen(row[c]));
+                  }
+                }
+              }
+              for (std::int64_t c = 0; c < w; ++c) total[c] = reducer.combine(total[c], acc[c]);
+            }
+            std::copy_n(total.begin(), w, results.begin() + t0);
+          }
+        });
+      } else if (m >= num_threads() || blocks == 1) {
         cpu::parallel_for(m, std::max<std::int64_t>(1, kBlock / std::max<std::int64_t>(k, 1)),
                           [&](std::int64_t b, std::int64_t e) {
                             for (std::int64_t i = b; i < e; ++i) {

@@ -528,5 +528,47 @@ TEST(Reduce, LargeInputsAreIndependentOfTheThreadCount) {
   EXPECT_EQ(kcore::sum(make(bv, {n})).item<std::int32_t>(), count);
 }
 
+// Reductions over outer axes of a contiguous run of outputs fold whole rows at a time; the same
+// values as a strided view of them, which folds one output at a time: the same bits, across a
+// block boundary (more than 65,536 reduced rows), over several tiles of outputs, on 1, 2 and 4
+// threads, with NaN and -0.0 for max/min.
+template <class T>
+void expect_rowwise_equals_per_output(std::mt19937& rng, std::int64_t rows, std::int64_t cols,
+                                      Axes axes) {
+  SCOPED_TRACE(std::string(dtype_name(kcore::dtype_of<T>)) + " " + std::to_string(rows) + "x" +
+               std::to_string(cols));
+  auto values = random_values<T>(rng, rows * 2 * cols);
+  if constexpr (std::is_floating_point_v<T>) {
+    // NaN and -0.0 in a few columns of the first row only: the other columns' sums stay finite.
+    for (std::int64_t c = 0; c < 2 * cols; ++c) {
+      if (c % 14 == 0) values[static_cast<std::size_t>(c)] = NAN;
+      if (c % 14 == 6) values[static_cast<std::size_t>(c)] = -0.0F;
+    }
+  }
+  const Tensor wide = make(values, {rows, 2 * cols});
+  const Tensor strided = kcore::getitem(wide, {kcore::Slice{}, kcore::Slice{0, std::nullopt, 2}});
+  const Tensor packed = kcore::ascontiguous(strided);
+  ASSERT_TRUE(packed.is_contiguous());
+  ASSERT_FALSE(strided.is_contiguous());
+  for (Red op : {Red::Sum, Red::Max, Red::Min}) {
+    const auto want = on_threads<T>(1, [&] { return apply(op, strided, axes, false); });
+    for (int threads : {1, 2, 4}) {
+      const auto got = on_threads<T>(threads, [&] { return apply(op, packed, axes, false); });
+      EXPECT_TRUE(all_same(got, want)) << op_name(op) << " on " << threads << " threads";
+    }
+  }
+}
+
+TEST(Reduce, RowWiseFoldsEqualPerOutputFolds) {
+  ThreadCountGuard guard;
+  std::mt19937 rng(21);
+  expect_rowwise_equals_per_output<double>(rng, 70000, 66, Axes{0});
+  expect_rowwise_equals_per_output<float>(rng, 70000, 64, Axes{0});
+  expect_rowwise_equals_per_output<float>(rng, 5, 5000, Axes{0});
+  expect_rowwise_equals_per_output<double>(rng, 300, 257, Axes{0});
+  expect_rowwise_equals_per_output<std::int32_t>(rng, 100, 300, Axes{0});
+  expect_rowwise_equals_per_output<float>(rng, 40, 3000, Axes{0});
+}
+
 }  // namespace
 }  // namespace kcore_test
