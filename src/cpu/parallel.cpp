@@ -129,8 +129,8 @@ class ThreadPool {
 
 }  // namespace
 
-void parallel_for(std::int64_t n, std::int64_t grain,
-                  const std::function<void(std::int64_t, std::int64_t)>& fn) {
+void parallel_for_chunks(std::int64_t n, std::int64_t grain,
+                         const std::function<void(std::int64_t, std::int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<std::int64_t>(grain, 1);
   auto& pool = ThreadPool::instance();

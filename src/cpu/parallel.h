@@ -2,13 +2,26 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 namespace kcore::cpu {
 
 // Runs fn(begin, end) over [0, n) split into at most num_threads() chunks of at least `grain`
 // items each. Chunk boundaries depend on n, grain and the thread count only. Calls from inside a
 // worker run inline. The first exception thrown by any chunk is rethrown after all chunks end.
-void parallel_for(std::int64_t n, std::int64_t grain,
-                  const std::function<void(std::int64_t, std::int64_t)>& fn);
+void parallel_for_chunks(std::int64_t n, std::int64_t grain,
+                         const std::function<void(std::int64_t, std::int64_t)>& fn);
+
+// One chunk (n <= grain) runs here, without a std::function (a heap allocation for most
+// lambdas): a one-element op pays for no machinery.
+template <class Fn>
+void parallel_for(std::int64_t n, std::int64_t grain, Fn&& fn) {
+  if (n <= 0) return;
+  if (n <= grain) {
+    fn(std::int64_t{0}, n);
+    return;
+  }
+  parallel_for_chunks(n, grain, std::forward<Fn>(fn));
+}
 
 }  // namespace kcore::cpu

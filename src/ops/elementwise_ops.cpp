@@ -14,7 +14,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
     for (int i = 0; i < kNumUnaryOps; ++i) p[i] = std::make_shared<Unary>(static_cast<UnaryOp>(i));
     return p;
   }();
-  return bind1(prims[static_cast<std::size_t>(op)], {x});
+  return bind1(prims[static_cast<std::size_t>(op)], std::span<const Tensor>(&x, 1));
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {

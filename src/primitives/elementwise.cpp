@@ -4,6 +4,7 @@
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -277,7 +278,11 @@ std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
   // abs of complex reads complex and writes real; every other op computes in the output dtype
   // (a weak float scalar is held as float64 and resolves to float32 here).
   const bool complex_abs = op_ == UnaryOp::Abs && is_complex(inputs[0].dtype());
-  const Tensor x = complex_abs ? inputs[0] : cpu::cast_kernel(inputs[0], spec.dtype);
+  std::optional<Tensor> converted;
+  if (!complex_abs && inputs[0].dtype() != spec.dtype) {
+    converted = cpu::cast_kernel(inputs[0], spec.dtype);
+  }
+  const Tensor& x = converted ? *converted : inputs[0];
   const UnaryOp op = op_;
   cpu::dispatch(x.dtype(), [&]<class T>() {
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, float8_e4m3fn> ||
