@@ -1,11 +1,13 @@
 #include <nanobind/nanobind.h>
 
 #include "kcore/errors.h"
+#include "numpy_api.h"
 #include "py_module.h"
 
 NB_MODULE(_kcore, m) {
   namespace nb = nanobind;
   m.doc() = "kcore: the Keras 3 core ops in C++";
+  kcore::python::import_numpy_api();
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
       std::rethrow_exception(p);

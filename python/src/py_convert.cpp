@@ -1,11 +1,12 @@
 #include "py_convert.h"
 
+#include "numpy_api.h"
+
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -24,11 +25,6 @@ std::string python_type_name(nb::handle x) {
 nb::handle numpy() {
   static auto* np = new nb::object(nb::module_::import_("numpy"));
   return *np;
-}
-
-PyTypeObject* ndarray_type() {
-  static auto* type = new nb::object(numpy().attr("ndarray"));
-  return reinterpret_cast<PyTypeObject*>(type->ptr());
 }
 
 nb::handle ml_dtypes() {
@@ -76,24 +72,11 @@ Tensor copy_elements(std::byte* first, const Shape& shape, const Strides& byte_s
   return out;
 }
 
-// The dtype of a buffer-protocol format (struct module syntax, as NumPy writes it) with its
-// itemsize, and whether its bytes are in native order; nullopt for anything else (bfloat16 and
-// float8 arrays of ml_dtypes, records, ...), which takes the __array_interface__ path.
-std::optional<std::pair<DType, bool>> dtype_of_format(const char* format, Py_ssize_t size) {
-  if (format == nullptr) return std::nullopt;
-  bool native = true;
-  constexpr bool kLittle = std::endian::native == std::endian::little;
-  if (*format == '@' || *format == '=') {
-    ++format;
-  } else if (*format == '<') {
-    native = kLittle;
-    ++format;
-  } else if (*format == '>' || *format == '!') {
-    native = !kLittle;
-    ++format;
-  }
-  const std::string_view f(format);
-  auto integer = [&](bool is_signed) -> std::optional<DType> {
+// kcore's dtype for a NumPy array of one of NumPy's own dtypes; nullopt for any other
+// (ml_dtypes' bfloat16 and float8, long double, records, ...), which takes the
+// __array_interface__ path.
+std::optional<DType> builtin_dtype(PyArrayObject* arr) {
+  const auto integer = [size = PyArray_ITEMSIZE(arr)](bool is_signed) -> std::optional<DType> {
     switch (size) {
       case 1:
         return is_signed ? DType::Int8 : DType::UInt8;
@@ -107,62 +90,53 @@ std::optional<std::pair<DType, bool>> dtype_of_format(const char* format, Py_ssi
         return std::nullopt;
     }
   };
-  std::optional<DType> d;
-  if (f == "?") {
-    d = DType::Bool;
-  } else if (f == "b" || f == "h" || f == "i" || f == "l" || f == "q") {
-    d = integer(true);
-  } else if (f == "B" || f == "H" || f == "I" || f == "L" || f == "Q") {
-    d = integer(false);
-  } else if (f == "e") {
-    d = DType::Float16;
-  } else if (f == "f") {
-    d = DType::Float32;
-  } else if (f == "d") {
-    d = DType::Float64;
-  } else if (f == "Zf") {
-    d = DType::Complex64;
-  } else if (f == "Zd") {
-    d = DType::Complex128;
+  switch (PyArray_TYPE(arr)) {
+    case NPY_BOOL:
+      return DType::Bool;
+    case NPY_BYTE:
+    case NPY_SHORT:
+    case NPY_INT:
+    case NPY_LONG:
+    case NPY_LONGLONG:
+      return integer(true);
+    case NPY_UBYTE:
+    case NPY_USHORT:
+    case NPY_UINT:
+    case NPY_ULONG:
+    case NPY_ULONGLONG:
+      return integer(false);
+    case NPY_HALF:
+      return DType::Float16;
+    case NPY_FLOAT:
+      return DType::Float32;
+    case NPY_DOUBLE:
+      return DType::Float64;
+    case NPY_CFLOAT:
+      return DType::Complex64;
+    case NPY_CDOUBLE:
+      return DType::Complex128;
+    default:
+      return std::nullopt;
   }
-  if (!d || static_cast<Py_ssize_t>(itemsize(*d)) != size) return std::nullopt;
-  return std::pair{*d, native};
 }
 
-// An object's buffer (PEP 3118), released when this goes out of scope. `ok` is false, with the
-// Python error cleared, when the object does not export one with `flags`.
-struct BufferView {
-  BufferView(nb::handle obj, int flags) : ok(PyObject_GetBuffer(obj.ptr(), &view, flags) == 0) {
-    if (!ok) PyErr_Clear();
-  }
-  ~BufferView() {
-    if (ok) PyBuffer_Release(&view);
-  }
-  BufferView(const BufferView&) = delete;
-  BufferView& operator=(const BufferView&) = delete;
-  Py_buffer view{};
-  bool ok;
-};
-
-// A copy of a NumPy array's elements read through the buffer protocol (no Python objects made);
-// nullopt when the buffer's format is not one of kcore's dtypes.
-std::optional<Tensor> from_numpy_buffer(nb::handle arr) {
-  BufferView buffer(arr, PyBUF_RECORDS_RO);
-  if (!buffer.ok) return std::nullopt;
-  const Py_buffer& view = buffer.view;
-  const auto kind = dtype_of_format(view.format, view.itemsize);
-  if (!kind) return std::nullopt;
-  Shape shape;
-  Strides byte_strides;
-  for (int d = 0; d < view.ndim; ++d) {
-    shape.push_back(view.shape[d]);
-    byte_strides.push_back(view.strides[d]);
-  }
+// A copy of a NumPy array's elements, read from the array's struct (no Python calls); nullopt
+// when its dtype is not one of NumPy's own or a stride is not a multiple of the itemsize.
+std::optional<Tensor> from_ndarray(PyObject* obj) {
+  auto* arr = reinterpret_cast<PyArrayObject*>(obj);
+  const auto dtype = builtin_dtype(arr);
+  if (!dtype) return std::nullopt;
+  const int ndim = PyArray_NDIM(arr);
+  const npy_intp* dims = PyArray_DIMS(arr);
+  const npy_intp* strides = PyArray_STRIDES(arr);
+  const auto isz = static_cast<npy_intp>(itemsize(*dtype));
+  Shape shape(dims, dims + ndim);
+  Strides byte_strides(strides, strides + ndim);
   for (auto s : byte_strides) {
-    if (s % view.itemsize != 0) return std::nullopt;
+    if (s % isz != 0) return std::nullopt;
   }
-  return copy_elements(static_cast<std::byte*>(view.buf), shape, byte_strides, kind->first,
-                       kind->second);
+  return copy_elements(static_cast<std::byte*>(PyArray_DATA(arr)), shape, byte_strides, *dtype,
+                       !PyArray_ISBYTESWAPPED(arr));
 }
 
 // A copy of a NumPy array's elements, read through its __array_interface__.
@@ -224,6 +198,16 @@ Nested to_nested(nb::handle x, std::string_view op, int depth) {
 
 }  // namespace
 
+bool is_tensor_object(nb::handle x) {
+  static auto* const type = reinterpret_cast<PyTypeObject*>(nb::type<Tensor>().ptr());
+  return PyObject_TypeCheck(x.ptr(), type) != 0;
+}
+
+bool is_sparse_object(nb::handle x) {
+  static auto* const type = reinterpret_cast<PyTypeObject*>(nb::type<SparseTensor>().ptr());
+  return PyObject_TypeCheck(x.ptr(), type) != 0;
+}
+
 DType to_dtype(nb::handle dtype) {
   if (dtype.is_none()) return DType::Float32;
   if (dtype.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
@@ -249,14 +233,14 @@ std::optional<DType> to_optional_dtype(nb::handle dtype) {
 }
 
 Tensor to_tensor(nb::handle x, std::string_view op) {
-  if (nb::isinstance<Tensor>(x)) return *nb::inst_ptr<Tensor>(x);
+  if (is_tensor_object(x)) return *nb::inst_ptr<Tensor>(x);
   PyObject* p = x.ptr();
   if (PyBool_Check(p)) return Tensor(p == Py_True);
   if (PyLong_CheckExact(p)) return from_python_int(x, op);
   if (PyFloat_CheckExact(p)) return Tensor(PyFloat_AS_DOUBLE(p));
   if (PyList_Check(p) || PyTuple_Check(p)) return convert_to_tensor(to_nested(x, op, 0));
-  if (PyObject_TypeCheck(p, ndarray_type())) {
-    if (auto t = from_numpy_buffer(x)) return std::move(*t);
+  if (PyArray_Check(p)) {
+    if (auto t = from_ndarray(p)) return std::move(*t);
   }
   // NumPy arrays and NumPy scalars (np.float64 and np.complex128 subclass Python's float and
   // complex, but carry a dtype and are strong, as in JAX).
@@ -269,13 +253,18 @@ Tensor to_tensor(nb::handle x, std::string_view op) {
   }
   if (nb::hasattr(x, "__array__")) return from_numpy(numpy().attr("asarray")(x), op);
   if (nb::hasattr(x, "__dlpack__")) return from_numpy(numpy().attr("from_dlpack")(x), op);
-  if (nb::isinstance<SparseTensor>(x)) return nb::inst_ptr<SparseTensor>(x)->to_dense();
+  if (is_sparse_object(x)) return nb::inst_ptr<SparseTensor>(x)->to_dense();
   throw TypeError(std::string(op) + ": received an object of type " + python_type_name(x) +
                   "; expected a tensor, a NumPy array, a Python scalar or a nested list");
 }
 
 Tensor to_strong_tensor(nb::handle x, std::optional<DType> dtype, std::string_view op) {
-  return convert_to_tensor(to_nested_value(x, op), dtype);
+  if (!PyList_Check(x.ptr()) && !PyTuple_Check(x.ptr())) {
+    Tensor t = to_tensor(x, op);
+    if (!dtype && !t.weak()) return t;
+    return convert_to_tensor(Nested(std::move(t)), dtype);
+  }
+  return convert_to_tensor(to_nested(x, op, 0), dtype);
 }
 
 Nested to_nested_value(nb::handle x, std::string_view op) {
@@ -308,7 +297,7 @@ std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::st
     }
     return ascontiguous(cast(given, DType::Int64)).to_vector<std::int64_t>();
   };
-  if (nb::isinstance<Tensor>(x)) return from_tensor(*nb::inst_ptr<Tensor>(x));
+  if (is_tensor_object(x)) return from_tensor(*nb::inst_ptr<Tensor>(x));
   // NumPy (or JAX) integer arrays, as jnp.zeros(np.array([2, 3])) and jnp.reshape accept.
   if (!PyList_Check(x.ptr()) && !PyTuple_Check(x.ptr()) && nb::hasattr(x, "ndim") &&
       nb::hasattr(x, "dtype") && nb::cast<std::int64_t>(x.attr("ndim")) >= 1) {
@@ -342,50 +331,82 @@ nb::dlpack::dtype dlpack_dtype(DType d) {
   return {static_cast<std::uint8_t>(dtype_code::Float), bits, 1};
 }
 
-template <class Framework>
-nb::object export_view(const Tensor& t, nb::dlpack::dtype dt) {
-  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
-  auto* keep = new Tensor(t);
-  nb::capsule owner(keep, [](void* p) noexcept { delete static_cast<Tensor*>(p); });
-  nb::ndarray<Framework, nb::ro> arr(t.bytes(), shape.size(), shape.data(), owner,
-                                     t.strides().data(), dt);
-  return nb::cast(arr, nb::rv_policy::reference);
+// NumPy's descriptor for a kcore dtype (ml_dtypes' for bfloat16 and float8), made once.
+PyArray_Descr* numpy_descr(DType d) {
+  static auto* descrs = new std::array<nb::object, kNumDTypes>();
+  nb::object& descr = (*descrs)[static_cast<std::size_t>(d)];
+  if (!descr.is_valid()) {
+    const std::string n(name(d));
+    const nb::object spec =
+        d == DType::BFloat16 || is_float8(d) ? ml_dtypes().attr(n.c_str()) : nb::str(n.c_str());
+    PyArray_Descr* made = nullptr;
+    if (PyArray_DescrConverter(spec.ptr(), &made) == 0) throw nb::python_error();
+    descr = nb::steal(reinterpret_cast<PyObject*>(made));
+  }
+  return reinterpret_cast<PyArray_Descr*>(descr.ptr());
+}
+
+using NumpyDims = SmallVector<npy_intp, 6>;
+
+// A NumPy array of t's shape and dtype: over `data` with `byte_strides` (read-only, not owning),
+// or, with data == nullptr, a fresh C-contiguous writable one.
+nb::object new_ndarray(const Tensor& t, const npy_intp* byte_strides, void* data) {
+  PyArray_Descr* descr = numpy_descr(t.dtype());
+  Py_INCREF(descr);  // PyArray_NewFromDescr steals it, even when it fails.
+  const NumpyDims dims(t.shape().begin(), t.shape().end());
+  PyObject* arr = PyArray_NewFromDescr(&PyArray_Type, descr, static_cast<int>(t.ndim()),
+                                       const_cast<npy_intp*>(dims.data()),
+                                       const_cast<npy_intp*>(byte_strides), data, 0, nullptr);
+  if (arr == nullptr) throw nb::python_error();
+  return nb::steal(arr);
 }
 
 }  // namespace
 
-nb::object numpy_view(const Tensor& t) {
-  if (t.dtype() == DType::BFloat16 || is_float8(t.dtype())) {
-    const nb::dlpack::dtype raw = {static_cast<std::uint8_t>(nb::dlpack::dtype_code::UInt),
-                                   static_cast<std::uint8_t>(itemsize(t.dtype()) * 8), 1};
-    return export_view<nb::numpy>(t, raw).attr("view")(
-        ml_dtypes().attr(std::string(name(t.dtype())).c_str()));
+nb::tuple shape_tuple(const Shape& shape) {
+  auto tuple = nb::steal<nb::tuple>(PyTuple_New(static_cast<Py_ssize_t>(shape.size())));
+  if (!tuple.is_valid()) throw nb::python_error();
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    PyObject* dim = PyLong_FromLongLong(shape[d]);
+    if (dim == nullptr) throw nb::python_error();
+    PyTuple_SET_ITEM(tuple.ptr(), static_cast<Py_ssize_t>(d), dim);
   }
-  return export_view<nb::numpy>(t, dlpack_dtype(t.dtype()));
+  return tuple;
+}
+
+nb::object wrap(Tensor&& t) {
+  static const nb::handle type = nb::type<Tensor>();
+  nb::object obj = nb::inst_alloc(type);
+  new (nb::inst_ptr<Tensor>(obj)) Tensor(std::move(t));
+  nb::inst_mark_ready(obj);
+  return obj;
+}
+
+nb::object numpy_view(const Tensor& t) {
+  const auto isz = static_cast<npy_intp>(itemsize(t.dtype()));
+  NumpyDims byte_strides;
+  for (auto s : t.strides()) byte_strides.push_back(s * isz);
+  nb::object arr = new_ndarray(t, byte_strides.data(), const_cast<std::byte*>(t.bytes()));
+  nb::capsule owner(new Tensor(t), [](void* p) noexcept { delete static_cast<Tensor*>(p); });
+  if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(arr.ptr()), owner.release().ptr()) <
+      0) {
+    throw nb::python_error();
+  }
+  return arr;
 }
 
 nb::object numpy_copy(const Tensor& t) {
-  if (t.dtype() == DType::BFloat16 || is_float8(t.dtype())) {
-    return numpy_view(t).attr("copy")();
-  }
-  // np.empty and one copy into its buffer: no intermediate view.
-  static auto* empty = new nb::object(numpy().attr("empty"));
-  static auto* dtypes = new std::array<nb::object, kNumDTypes>();
-  nb::object& dt = (*dtypes)[static_cast<std::size_t>(t.dtype())];
-  if (!dt.is_valid()) dt = numpy().attr("dtype")(std::string(name(t.dtype())).c_str());
-  nb::object shape = nb::steal(PyTuple_New(static_cast<Py_ssize_t>(t.ndim())));
-  for (std::int64_t d = 0; d < t.ndim(); ++d) {
-    PyTuple_SET_ITEM(shape.ptr(), d, PyLong_FromLongLong(t.shape()[static_cast<std::size_t>(d)]));
-  }
-  nb::object arr = (*empty)(shape, dt);
-  const BufferView buffer(arr, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS);
-  if (!buffer.ok) throw TypeError("convert_to_numpy: numpy.empty gave an array without a buffer");
-  t.copy_to(buffer.view.buf);
+  nb::object arr = new_ndarray(t, nullptr, nullptr);
+  t.copy_to(PyArray_DATA(reinterpret_cast<PyArrayObject*>(arr.ptr())));
   return arr;
 }
 
 nb::object ndarray_view(const Tensor& t) {
-  return export_view<nb::array_api>(t, dlpack_dtype(t.dtype()));
+  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
+  nb::capsule owner(new Tensor(t), [](void* p) noexcept { delete static_cast<Tensor*>(p); });
+  nb::ndarray<nb::array_api, nb::ro> arr(t.bytes(), shape.size(), shape.data(), owner,
+                                         t.strides().data(), dlpack_dtype(t.dtype()));
+  return nb::cast(arr, nb::rv_policy::reference);
 }
 
 }  // namespace kcore::python

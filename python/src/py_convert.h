@@ -17,6 +17,11 @@ namespace nb = nanobind;
 DType to_dtype(nb::handle dtype);
 std::optional<DType> to_optional_dtype(nb::handle dtype);
 
+// nb::isinstance<Tensor> and nb::isinstance<SparseTensor>, with the Python types looked up once
+// (nb::isinstance looks them up on every call).
+bool is_tensor_object(nb::handle x);
+bool is_sparse_object(nb::handle x);
+
 // Any input keras.ops accepts, as a tensor: kcore tensors as they are; Python scalars as weak
 // scalars; NumPy arrays (any strides, any byte order), objects with __array__ or __dlpack__, and
 // nested lists and tuples, copied.
@@ -24,7 +29,7 @@ Tensor to_tensor(nb::handle x, std::string_view op);
 // The same without copying a kcore tensor: a reference to it, or to the converted value kept in
 // `holder`.
 inline const Tensor& as_tensor(nb::handle x, std::optional<Tensor>& holder, std::string_view op) {
-  if (nb::isinstance<Tensor>(x)) return *nb::inst_ptr<Tensor>(x);
+  if (is_tensor_object(x)) return *nb::inst_ptr<Tensor>(x);
   return holder.emplace(to_tensor(x, op));
 }
 
@@ -40,6 +45,13 @@ Nested to_nested_value(nb::handle x, std::string_view op);
 // An int or a sequence of ints.
 std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::string_view what);
 std::optional<std::vector<std::int64_t>> to_optional_axes(nb::handle axis, std::string_view op);
+
+// A shape as a tuple of Python ints.
+nb::tuple shape_tuple(const Shape& shape);
+
+// A new Python Tensor owning t (moved in). nb::cast does the same but looks the Python type up
+// on every call; this looks it up once.
+nb::object wrap(Tensor&& t);
 
 // A read-only NumPy array sharing the tensor's buffer (ml_dtypes types for bfloat16 and float8).
 nb::object numpy_view(const Tensor& t);

@@ -19,13 +19,13 @@ namespace kcore::python {
 namespace {
 
 bool is_python_int(nb::handle v) {
-  return !PyBool_Check(v.ptr()) && !nb::isinstance<Tensor>(v) && nb::hasattr(v, "__index__");
+  return !PyBool_Check(v.ptr()) && !is_tensor_object(v) && nb::hasattr(v, "__index__");
 }
 
 // One integer argument: a Python int (or anything with __index__ but bool), or a 0-d integer
 // tensor.
 std::int64_t to_int(nb::handle v, const char* op, const char* what) {
-  if (nb::isinstance<Tensor>(v)) {
+  if (is_tensor_object(v)) {
     const Tensor& t = *nb::inst_ptr<Tensor>(v);
     if (t.ndim() == 0 && is_integer(t.dtype())) return cast(t, DType::Int64).item<std::int64_t>();
   } else if (is_python_int(v)) {
@@ -61,7 +61,7 @@ std::vector<std::int64_t> to_ints(nb::handle s, const char* op, const char* what
 // (read when the op runs).
 StartIndices to_start_indices(nb::handle s, const char* op) {
   if (auto v = exact_ints(s)) return StartIndices(std::move(*v));
-  if (nb::isinstance<Tensor>(s)) return StartIndices(*nb::inst_ptr<Tensor>(s));
+  if (is_tensor_object(s)) return StartIndices(*nb::inst_ptr<Tensor>(s));
   if (PyList_Check(s.ptr()) || PyTuple_Check(s.ptr())) {
     bool all_ints = true;
     for (auto v : nb::borrow<nb::sequence>(s)) all_ints = all_ints && is_python_int(v);
@@ -120,7 +120,8 @@ void bind_indexing(nb::module_& m) {
   m.def(
       "slice",
       [](nb::handle inputs, nb::handle start_indices, nb::handle shape) {
-        return slice(to_tensor(inputs, "slice"), to_start_indices(start_indices, "slice"),
+        std::optional<Tensor> holder;
+        return slice(as_tensor(inputs, holder, "slice"), to_start_indices(start_indices, "slice"),
                      to_ints(shape, "slice", "shape"));
       },
       "inputs"_a, "start_indices"_a, "shape"_a,
@@ -141,10 +142,14 @@ void bind_indexing(nb::module_& m) {
       [](nb::handle x, nb::handle num, nb::handle axis) {
         std::optional<std::int64_t> n;
         if (!num.is_none()) n = to_int(num, "unstack", "num");
-        nb::list out;
-        for (const Tensor& t :
-             unstack(to_tensor(x, "unstack"), n, to_int(axis, "unstack", "axis"))) {
-          out.append(nb::cast(t));
+        std::optional<Tensor> holder;
+        std::vector<Tensor> parts =
+            unstack(as_tensor(x, holder, "unstack"), n, to_int(axis, "unstack", "axis"));
+        nb::list out = nb::steal<nb::list>(PyList_New(static_cast<Py_ssize_t>(parts.size())));
+        if (!out.is_valid()) throw nb::python_error();
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i),
+                          wrap(std::move(parts[i])).release().ptr());
         }
         return out;
       },

@@ -33,14 +33,12 @@ Shape to_new_shape(nb::handle shape, std::string_view op) {
 
 nb::object shape_of(nb::handle x) {
   Shape s;
-  if (nb::isinstance<SparseTensor>(x)) {
+  if (is_sparse_object(x)) {
     s = nb::inst_ptr<SparseTensor>(x)->shape();
   } else {
     s = to_tensor(x, "shape").shape();
   }
-  nb::list l;
-  for (auto d : s) l.append(d);
-  return nb::tuple(l);
+  return shape_tuple(s);
 }
 
 nb::object py_convert_to_tensor(nb::handle x, nb::handle dtype, nb::handle sparse,
@@ -51,38 +49,38 @@ nb::object py_convert_to_tensor(nb::handle x, nb::handle dtype, nb::handle spars
         "expected ragged=None or False");
   }
   const std::optional<DType> d = to_optional_dtype(dtype);
-  if (nb::isinstance<SparseTensor>(x)) {
+  if (is_sparse_object(x)) {
     std::optional<bool> sp;
     if (!sparse.is_none()) sp = nb::cast<bool>(sparse);
     const auto result = convert_to_tensor(*nb::inst_ptr<SparseTensor>(x), d, sp);
     if (const auto* t = std::get_if<Tensor>(&result)) return nb::cast(*t);
     return nb::cast(std::get<SparseTensor>(result));
   }
-  if (nb::isinstance<Tensor>(x)) {
+  if (is_tensor_object(x)) {
     const Tensor& t = *nb::inst_ptr<Tensor>(x);
     if ((!d || *d == t.dtype()) && !t.weak()) return nb::borrow(x);
   }
-  return nb::cast(to_strong_tensor(x, d, "convert_to_tensor"));
+  return wrap(to_strong_tensor(x, d, "convert_to_tensor"));
 }
 
 nb::object py_convert_to_numpy(nb::handle x) {
   static auto* np = new nb::object(nb::module_::import_("numpy"));
-  if (nb::isinstance<SparseTensor>(x)) {
+  if (is_sparse_object(x)) {
     return numpy_copy(nb::inst_ptr<SparseTensor>(x)->to_dense());
   }
-  if (nb::isinstance<Tensor>(x)) return numpy_copy(*nb::inst_ptr<Tensor>(x));
+  if (is_tensor_object(x)) return numpy_copy(*nb::inst_ptr<Tensor>(x));
   return np->attr("array")(x);
 }
 
 nb::object py_cast(nb::handle x, nb::handle dtype) {
   const DType d = to_dtype(dtype);
-  if (nb::isinstance<SparseTensor>(x)) return nb::cast(cast(*nb::inst_ptr<SparseTensor>(x), d));
-  if (nb::isinstance<Tensor>(x)) {
+  if (is_sparse_object(x)) return nb::cast(cast(*nb::inst_ptr<SparseTensor>(x), d));
+  if (is_tensor_object(x)) {
     const Tensor& t = *nb::inst_ptr<Tensor>(x);
     if (t.dtype() == d && !t.weak()) return nb::borrow(x);
-    return nb::cast(cast(t, d));
+    return wrap(cast(t, d));
   }
-  return nb::cast(to_strong_tensor(x, d, "cast"));
+  return wrap(to_strong_tensor(x, d, "cast"));
 }
 
 template <Binary F>
@@ -123,7 +121,7 @@ void def_reduction(nb::module_& m, const char* name, const char* doc) {
 
 std::vector<Tensor> to_tensor_list(nb::handle xs, const char* op) {
   std::vector<Tensor> out;
-  if (nb::isinstance<Tensor>(xs)) {
+  if (is_tensor_object(xs)) {
     const Tensor& t = *nb::inst_ptr<Tensor>(xs);
     if (t.ndim() == 0) {
       throw ValueError(std::string(op) + ": received a 0-d tensor; expected a sequence");
@@ -149,8 +147,7 @@ void bind_ops(nb::module_& m) {
         "A fresh, writable NumPy array with the tensor's values (ml_dtypes types for bfloat16 "
         "and float8).");
   m.def(
-      "is_tensor",
-      [](nb::handle x) { return nb::isinstance<Tensor>(x) || nb::isinstance<SparseTensor>(x); },
+      "is_tensor", [](nb::handle x) { return is_tensor_object(x) || is_sparse_object(x); },
       "x"_a.none(), "True for kcore Tensor and SparseTensor, False for anything else.");
   m.def("shape", &shape_of, "x"_a,
         "The shape as a tuple of ints (a SparseTensor's dense shape; other inputs are "

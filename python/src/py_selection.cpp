@@ -14,7 +14,7 @@ namespace {
 // A Python int (or anything with __index__, or a 0-d integer tensor) as int64; TypeError
 // naming the op otherwise.
 std::int64_t to_int(nb::handle x, const char* op, const char* what) {
-  if (nb::isinstance<Tensor>(x)) {
+  if (is_tensor_object(x)) {
     const Tensor& t = *nb::inst_ptr<Tensor>(x);
     if (t.ndim() == 0 && is_integer(t.dtype())) return cast(t, DType::Int64).item<std::int64_t>();
   }

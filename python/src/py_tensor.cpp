@@ -10,12 +10,6 @@
 namespace kcore::python {
 namespace {
 
-nb::tuple shape_tuple(const Shape& shape) {
-  nb::list l;
-  for (auto d : shape) l.append(d);
-  return nb::tuple(l);
-}
-
 // A slice bound or step. Python ints beyond the 64-bit range are clamped to it, so that, as in
 // NumPy, x[2**70:] is empty rather than an error.
 std::optional<std::int64_t> slice_part(nb::handle v) {
@@ -45,7 +39,7 @@ Index to_index(nb::handle key) {
                  slice_part(key.attr("step"))};
   }
   if (!PyBool_Check(key.ptr()) && nb::hasattr(key, "__index__")) {
-    if (nb::isinstance<Tensor>(key) && nb::inst_ptr<Tensor>(key)->ndim() != 0) {
+    if (is_tensor_object(key) && nb::inst_ptr<Tensor>(key)->ndim() != 0) {
       throw IndexError("getitem: received a tensor index of shape " +
                        format_shape(nb::inst_ptr<Tensor>(key)->shape()) +
                        "; expected integers, slices, None or Ellipsis (advanced indexing is not "

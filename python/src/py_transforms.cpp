@@ -191,7 +191,7 @@ void bind_transforms(nb::module_& m) {
   m.def(
       "stop_gradient",
       [](nb::handle variable) -> nb::object {
-        if (nb::isinstance<Tensor>(variable)) {
+        if (is_tensor_object(variable)) {
           const Tensor& t = *nb::inst_ptr<Tensor>(variable);
           if (!t.tracer()) return nb::borrow(variable);
           return nb::cast(stop_gradient(t));

@@ -379,6 +379,18 @@ def test_convert_to_numpy_is_a_fresh_writable_copy(dtype, rng):
     assert_array(kcore.convert_to_numpy(t[::-1, ::2]), a[::-1, ::2])
 
 
+def test_numpy_view_keeps_its_tensor_alive(rng):
+    import gc
+
+    a = random_values(rng, (64, 3), "float32")
+    v = np.asarray(kcore.convert_to_tensor(a)[::2])  # the tensor is gone after this line
+    gc.collect()
+    junk = [kcore.convert_to_tensor(np.zeros_like(a)) for _ in range(8)]
+    assert_array(v, a[::2])
+    assert v.base is not None and not v.flags.owndata
+    del junk
+
+
 def test_convert_to_numpy_of_python_values_uses_numpy_defaults():
     # reference §3: Python scalars and lists get NumPy's defaults, not Keras'.
     for v in ([1, 2], 3.5, [[1.0], [2.0]], True):
