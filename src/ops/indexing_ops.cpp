@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kcore/core_ops.h"
@@ -85,10 +86,10 @@ std::int64_t checked_depth(const Tensor& indices, std::int64_t rank, std::string
   return d;
 }
 
-// Start indices as a 1-D integer tensor of length `n`, checked.
-// (Static start indices become a tensor only when `make_ints`.)
-Tensor start_tensor(const StartIndices& start, std::int64_t n, std::string_view op,
-                    const Shape& inputs_shape, bool make_ints = true) {
+// Start indices as a 1-D integer tensor of length `n`, checked. Static start indices are checked
+// and become a tensor only when `make_ints` (nullopt otherwise).
+std::optional<Tensor> start_tensor(const StartIndices& start, std::int64_t n, std::string_view op,
+                                   const Shape& inputs_shape, bool make_ints = true) {
   const auto mismatch = [&](const std::string& received) {
     return ValueError(std::string(op) +
                       ": The number of dimensions in `start_indices` must match the number of "
@@ -99,7 +100,8 @@ Tensor start_tensor(const StartIndices& start, std::int64_t n, std::string_view 
     if (static_cast<std::int64_t>(start.ints().size()) != n) {
       throw mismatch(indexing::format_ints(start.ints()));
     }
-    return make_ints ? convert_to_tensor(start.ints()) : Tensor();
+    if (!make_ints) return std::nullopt;
+    return convert_to_tensor(start.ints());
   }
   const Tensor& t = start.tensor();
   indexing::require_integer(t, op, "start_indices");
@@ -140,7 +142,8 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
         "`shape`. Received inputs.shape=" +
         format_shape(inputs.shape()) + " and shape=" + format_shape(shape));
   }
-  const Tensor starts = start_tensor(start_indices, nd, "slice", inputs.shape(), false);
+  const std::optional<Tensor> starts =
+      start_tensor(start_indices, nd, "slice", inputs.shape(), false);
   bool to_end = false;
   for (std::int64_t i = 0; i < nd; ++i) {
     if (shape[i] < -1 || shape[i] > inputs.shape()[i]) {
@@ -151,16 +154,17 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
     to_end = to_end || shape[i] == -1;
   }
   if (start_indices.is_tensor() && !to_end) {
-    return bind1(std::make_shared<DynamicSlice>(shape), {inputs, starts});
+    return bind1(std::make_shared<DynamicSlice>(shape), {inputs, *starts});
   }
-  if (start_indices.is_tensor() && !starts.has_values()) {
+  if (start_indices.is_tensor() && !starts->has_values()) {
     throw ValueError(
         "slice: shape " + format_shape(shape) +
         " has -1 (\"to the end\"), whose size depends on the value of start_indices, and "
         "start_indices is traced by vectorized_map; expected explicit sizes");
   }
-  const std::vector<std::int64_t> given =
-      start_indices.is_tensor() ? indexing::read_int64(starts) : start_indices.ints();
+  const std::vector<std::int64_t> read =
+      start_indices.is_tensor() ? indexing::read_int64(*starts) : std::vector<std::int64_t>();
+  const std::vector<std::int64_t>& given = start_indices.is_tensor() ? read : start_indices.ints();
   std::vector<std::int64_t> begin(static_cast<std::size_t>(nd));
   std::vector<std::int64_t> step(static_cast<std::size_t>(nd), 1);
   Shape size = shape;
@@ -172,7 +176,8 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
     }
     begin[i] = indexing::clamp_start(given[i], dim, size[i]);
   }
-  return bind1(std::make_shared<StridedSlice>(begin, step, size), {inputs});
+  return bind1(std::make_shared<StridedSlice>(std::move(begin), std::move(step), std::move(size)),
+               std::span<const Tensor>(&inputs, 1));
 }
 
 Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Tensor& updates) {
@@ -185,7 +190,7 @@ Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Te
                      " do not fit inputs of shape " + format_shape(inputs.shape()) +
                      "; expected the same rank and updates.shape[i] <= inputs.shape[i]");
   }
-  const Tensor starts = start_tensor(start_indices, nd, "slice_update", inputs.shape());
+  const Tensor starts = *start_tensor(start_indices, nd, "slice_update", inputs.shape());
   const Tensor u = cast(updates, inputs.dtype());
   return bind_donating(std::make_shared<DynamicUpdateSlice>(), inputs, u, starts);
 }
