@@ -86,7 +86,7 @@ std::vector<Tensor> DynamicSlice::eval_cpu(std::span<const Tensor> inputs,
   if (nb == 0) {
     const std::int64_t offset =
         shape_size(sizes_) == 0 ? x.offset() : x.offset() + window_offset(0);
-    return {Tensor::view(x, sizes_, window_strides, offset)};
+    return single_output(Tensor::view(x, sizes_, window_strides, offset));
   }
   Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype).with_weak(outputs[0].weak);
   const std::int64_t window = shape_size(sizes_);

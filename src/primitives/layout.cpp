@@ -97,10 +97,10 @@ std::vector<Tensor> Reshape::eval_cpu(std::span<const Tensor> inputs,
                                       std::span<const TensorSpec> /*outputs*/) const {
   const Tensor& x = inputs[0];
   if (auto strides = reshape_strides(x, shape_)) {
-    return {Tensor::view(x, shape_, *strides, x.offset())};
+    return single_output(Tensor::view(x, shape_, *strides, x.offset()));
   }
   const Tensor c = contiguous_copy(x);
-  return {Tensor::view(c, shape_, contiguous_strides(shape_), 0)};
+  return single_output(Tensor::view(c, shape_, contiguous_strides(shape_), 0));
 }
 
 std::vector<TensorSpec> Transpose::infer(std::span<const Tensor> inputs) const {
@@ -125,7 +125,7 @@ std::vector<Tensor> Transpose::eval_cpu(std::span<const Tensor> inputs,
   const Tensor& x = inputs[0];
   Strides strides;
   for (auto p : perm_) strides.push_back(x.strides()[p]);
-  return {Tensor::view(x, outputs[0].shape, strides, x.offset())};
+  return single_output(Tensor::view(x, outputs[0].shape, strides, x.offset()));
 }
 
 std::vector<TensorSpec> BroadcastTo::infer(std::span<const Tensor> inputs) const {
@@ -153,7 +153,7 @@ std::vector<Tensor> BroadcastTo::eval_cpu(std::span<const Tensor> inputs,
   for (std::size_t i = 0; i < x.shape().size(); ++i) {
     strides[lead + i] = x.shape()[i] == 1 ? 0 : x.strides()[i];
   }
-  return {Tensor::view(x, shape_, strides, x.offset())};
+  return single_output(Tensor::view(x, shape_, strides, x.offset()));
 }
 
 std::vector<TensorSpec> StridedSlice::infer(std::span<const Tensor> inputs) const {
@@ -184,7 +184,7 @@ std::vector<Tensor> StridedSlice::eval_cpu(std::span<const Tensor> inputs,
     strides[d] = x.strides()[d] * step_[d];
   }
   if (shape_size(size_) == 0) offset = x.offset();
-  return {Tensor::view(x, size_, strides, offset)};
+  return single_output(Tensor::view(x, size_, strides, offset));
 }
 
 std::vector<TensorSpec> Concatenate::infer(std::span<const Tensor> inputs) const {

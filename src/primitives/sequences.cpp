@@ -96,7 +96,7 @@ std::vector<Tensor> ExtractSequences::eval_cpu(std::span<const Tensor> inputs,
   strides.push_back(num > 1 ? stride_ * s : length_ * s);
   strides.push_back(s);
   if (num == 0) strides[strides.size() - 2] = 0;
-  return {Tensor::view(x, shape, strides, x.offset())};
+  return single_output(Tensor::view(x, shape, strides, x.offset()));
 }
 
 std::vector<TensorSpec> OverlapAdd::infer(std::span<const Tensor> inputs) const {
