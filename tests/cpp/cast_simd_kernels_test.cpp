@@ -1,7 +1,7 @@
-// The SIMD float32 <-> float16/bfloat16 kernels (src/cpu/narrow_float_kernels.h) against the
+// The SIMD cast kernels (src/cpu/cast_simd_kernels.h): float32 <-> float16/bfloat16 against the
 // scalar conversions, which float_types_test checks against the compiler's _Float16 and exact
-// references; and the scalar conversions against the format's double encoder, on every
-// instruction set compiled in.
+// references; the scalar conversions against the format's double encoder; and float32 -> int32,
+// float64 -> int64 against float_to_int (cpu/convert.h); on every instruction set compiled in.
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,12 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "cpu/cast_simd_kernels.h"
+#include "cpu/convert.h"
 #include "cpu/math_kernels.h"
-#include "cpu/narrow_float_kernels.h"
 #include "kcore/float_types.h"
 
 namespace {
@@ -70,7 +72,7 @@ std::vector<float> edge_inputs() {
   return v;
 }
 
-TEST(NarrowFloatKernels, Float16ToFloatEveryPattern) {
+TEST(CastSimdKernels, Float16ToFloatEveryPattern) {
   std::vector<std::uint16_t> in(1 << 16);
   for (std::uint32_t b = 0; b < in.size(); ++b) in[b] = static_cast<std::uint16_t>(b);
   for (std::uint32_t b = 0; b < in.size(); ++b) {
@@ -93,7 +95,7 @@ TEST(NarrowFloatKernels, Float16ToFloatEveryPattern) {
   });
 }
 
-TEST(NarrowFloatKernels, BFloat16ToFloatEveryPattern) {
+TEST(CastSimdKernels, BFloat16ToFloatEveryPattern) {
   std::vector<std::uint16_t> in(1 << 16);
   for (std::uint32_t b = 0; b < in.size(); ++b) in[b] = static_cast<std::uint16_t>(b);
   on_every_target([&](const std::string& target) {
@@ -108,7 +110,7 @@ TEST(NarrowFloatKernels, BFloat16ToFloatEveryPattern) {
 // Every 251st float32 bit pattern (about 17 million, every exponent and sign), plus the edge
 // inputs: the scalar conversions equal the double encoder (NaN: the quiet NaN of the sign), and
 // the kernels equal the scalar conversions on every instruction set.
-TEST(NarrowFloatKernels, FloatToNarrowOnASampleOfEveryFloat) {
+TEST(CastSimdKernels, FloatToNarrowOnASampleOfEveryFloat) {
   constexpr std::uint64_t kStep = 251;
   constexpr std::size_t kChunk = std::size_t{1} << 20;
   std::vector<float> in;
@@ -163,7 +165,7 @@ TEST(NarrowFloatKernels, FloatToNarrowOnASampleOfEveryFloat) {
 
 // Every length and misalignment up to a few vectors: whole vectors and the scalar tail agree,
 // and nothing past the end is written.
-TEST(NarrowFloatKernels, EveryLengthAndOffset) {
+TEST(CastSimdKernels, EveryLengthAndOffset) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-70000.0F, 70000.0F);
   std::vector<float> src(80);
@@ -196,7 +198,7 @@ TEST(NarrowFloatKernels, EveryLengthAndOffset) {
 // float64 -> float16/bfloat16 goes through float rounded to odd; it equals the double encoder on
 // random doubles of every magnitude, on float16's and bfloat16's tie points offset by one double
 // ulp, and on values that overflow or underflow float.
-TEST(NarrowFloatKernels, DoubleThroughRoundToOddRoundsOnce) {
+TEST(CastSimdKernels, DoubleThroughRoundToOddRoundsOnce) {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int> exp(-160, 140);
   std::vector<double> inputs = {1e300,
@@ -246,7 +248,7 @@ namespace {
 
 // Outputs of 2 MiB and more take the streaming-store path; any alignment of the output works and
 // nothing past the end is written.
-TEST(NarrowFloatKernels, LargeOutputsAtEveryAlignment) {
+TEST(CastSimdKernels, LargeOutputsAtEveryAlignment) {
   constexpr std::size_t kN = (std::size_t{1} << 20) + 13;
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> dist(-70000.0F, 70000.0F);
@@ -273,6 +275,130 @@ TEST(NarrowFloatKernels, LargeOutputsAtEveryAlignment) {
       }
       ASSERT_EQ(half[offset + kN], 0xABCD) << target;
       ASSERT_EQ(back[offset + kN], -1.0F) << target;
+    }
+  });
+}
+
+// Inputs around the integer range's ends (the last float below 2^31 or 2^63, the bounds, the
+// first beyond -2^31 or -2^63), fractions either side of zero, infinities and NaNs, then random
+// bit patterns of every magnitude.
+template <class F>
+std::vector<F> float_to_int_inputs(std::size_t random_count) {
+  using I = std::conditional_t<sizeof(F) == 4, std::int32_t, std::int64_t>;
+  using U = std::conditional_t<sizeof(F) == 4, std::uint32_t, std::uint64_t>;
+  const F bound = -static_cast<F>(std::numeric_limits<I>::min());
+  const F inf = std::numeric_limits<F>::infinity();
+  std::vector<F> v = {F(0),
+                      -F(0),
+                      F(0.5),
+                      F(-0.5),
+                      F(0.9999999),
+                      F(-1.5),
+                      F(2.5),
+                      F(-123456.75),
+                      std::nextafter(bound, F(0)),
+                      bound,
+                      std::nextafter(bound, inf),
+                      -bound,
+                      std::nextafter(-bound, -inf),
+                      std::nextafter(-bound, F(0)),
+                      std::numeric_limits<F>::max(),
+                      std::numeric_limits<F>::lowest(),
+                      std::numeric_limits<F>::denorm_min(),
+                      inf,
+                      -inf,
+                      std::numeric_limits<F>::quiet_NaN(),
+                      -std::numeric_limits<F>::quiet_NaN(),
+                      std::bit_cast<F>(static_cast<U>(std::bit_cast<U>(inf) | 1U))};
+  std::mt19937_64 rng(42);
+  for (std::size_t i = 0; i < random_count; ++i)
+    v.push_back(std::bit_cast<F>(static_cast<U>(rng())));
+  return v;
+}
+
+TEST(CastSimdKernels, FloatToIntTruncatesAndSaturates) {
+  on_every_target([](const std::string& target) {
+    const std::vector<float> f = {2.9F,
+                                  -2.9F,
+                                  3e9F,
+                                  -3e9F,
+                                  -2147483648.0F,
+                                  2147483520.0F,
+                                  std::numeric_limits<float>::quiet_NaN()};
+    std::vector<std::int32_t> i(f.size());
+    kcore::cpu::float_to_int32(f.data(), i.data(), f.size());
+    const std::vector<std::int32_t> expected = {
+        2, -2, 2147483647, -2147483647 - 1, -2147483647 - 1, 2147483520, 0};
+    EXPECT_EQ(i, expected) << target;
+    const std::vector<double> d = {-7.99, 1e19, -1e19, 0x1.fffffffffffffp62,
+                                   -std::numeric_limits<double>::infinity()};
+    std::vector<std::int64_t> l(d.size());
+    kcore::cpu::double_to_int64(d.data(), l.data(), d.size());
+    const std::vector<std::int64_t> expected64 = {
+        -7, std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
+        std::int64_t{0x7FFFFFFFFFFFFC00}, std::numeric_limits<std::int64_t>::min()};
+    EXPECT_EQ(l, expected64) << target;
+  });
+}
+
+TEST(CastSimdKernels, FloatToIntEqualsTheScalarConversionAtEveryLengthAndOffset) {
+  const auto f32 = float_to_int_inputs<float>(1 << 16);
+  const auto f64 = float_to_int_inputs<double>(1 << 16);
+  on_every_target([&](const std::string& target) {
+    std::vector<std::int32_t> i32(f32.size());
+    kcore::cpu::float_to_int32(f32.data(), i32.data(), f32.size());
+    for (std::size_t k = 0; k < f32.size(); ++k) {
+      ASSERT_EQ(i32[k], kcore::cpu::float_to_int<std::int32_t>(f32[k])) << target << " " << f32[k];
+    }
+    std::vector<std::int64_t> i64(f64.size());
+    kcore::cpu::double_to_int64(f64.data(), i64.data(), f64.size());
+    for (std::size_t k = 0; k < f64.size(); ++k) {
+      ASSERT_EQ(i64[k], kcore::cpu::float_to_int<std::int64_t>(f64[k])) << target << " " << f64[k];
+    }
+    // Every length up to a few vectors, at offsets that misalign input and output; the element
+    // after the last is left alone.
+    for (std::size_t offset = 0; offset < 3; ++offset) {
+      for (std::size_t n = 0; n < 70; ++n) {
+        std::vector<std::int32_t> out(n + 1, 77);
+        kcore::cpu::float_to_int32(f32.data() + offset, out.data(), n);
+        for (std::size_t k = 0; k < n; ++k) {
+          ASSERT_EQ(out[k], kcore::cpu::float_to_int<std::int32_t>(f32[offset + k])) << target;
+        }
+        ASSERT_EQ(out[n], 77) << target << " n=" << n;
+        std::vector<std::int64_t> out64(n + 1, 77);
+        kcore::cpu::double_to_int64(f64.data() + offset, out64.data(), n);
+        for (std::size_t k = 0; k < n; ++k) {
+          ASSERT_EQ(out64[k], kcore::cpu::float_to_int<std::int64_t>(f64[offset + k])) << target;
+        }
+        ASSERT_EQ(out64[n], 77) << target << " n=" << n;
+      }
+    }
+  });
+}
+
+TEST(CastSimdKernels, FloatToIntLargeOutputsAtEveryAlignment) {
+  // 2^20 int32 (4 MiB) and 2^19 int64: above the streaming-store threshold.
+  constexpr std::size_t kN = std::size_t{1} << 20;
+  std::vector<float> f(kN);
+  std::vector<double> d(kN / 2);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-3e9F, 3e9F);
+  for (auto& v : f) v = dist(rng);
+  for (std::size_t k = 0; k < d.size(); ++k) d[k] = static_cast<double>(f[k]) * 4e9;
+  on_every_target([&](const std::string& target) {
+    for (std::size_t offset : {0, 1, 3}) {
+      std::vector<std::int32_t> out(kN + offset + 1, 77);
+      kcore::cpu::float_to_int32(f.data(), out.data() + offset, kN);
+      for (std::size_t k = 0; k < kN; ++k) {
+        ASSERT_EQ(out[offset + k], kcore::cpu::float_to_int<std::int32_t>(f[k])) << target;
+      }
+      ASSERT_EQ(out[offset + kN], 77) << target;
+      std::vector<std::int64_t> out64(d.size() + offset + 1, 77);
+      kcore::cpu::double_to_int64(d.data(), out64.data() + offset, d.size());
+      for (std::size_t k = 0; k < d.size(); ++k) {
+        ASSERT_EQ(out64[offset + k], kcore::cpu::float_to_int<std::int64_t>(d[k])) << target;
+      }
+      ASSERT_EQ(out64[offset + d.size()], 77) << target;
     }
   });
 }

@@ -1,9 +1,10 @@
 // The lane-wise twins of detail::float16_bits_from_float, float_from_float16_bits and bfloat16's
-// rounding (kcore/float_types.h), compiled for every Highway target and chosen at run time. Tails
-// shorter than a vector use the scalar functions, which compute the same bits.
+// rounding (kcore/float_types.h) and of float_to_int (cpu/convert.h), compiled for every Highway
+// target and chosen at run time. Tails shorter than a vector use the scalar functions, which
+// compute the same bits.
 
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "cpu/narrow_float_kernels.cpp"
+#define HWY_TARGET_INCLUDE "cpu/cast_simd_kernels.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 
 #include <hwy/cache_control.h>
@@ -11,8 +12,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
-#include "cpu/narrow_float_kernels.h"
+#include "cpu/cast_simd_kernels.h"
+#include "cpu/convert.h"
 #include "kcore/float_types.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -161,6 +164,39 @@ void BFloat16ToFloat(const std::uint16_t* in, float* out, std::size_t n) {
   ConvertArray(du16, df, in, out, n, to_vector, to_scalar);
 }
 
+// Truncation toward zero, saturating at the integer type's range, NaN to 0. The limits are fixed
+// up here rather than left to ConvertTo, whose out-of-range results differ between targets.
+template <class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncateSaturating(DF df, hn::Vec<DF> x) {
+  using T = hn::TFromD<DF>;
+  using I = hwy::MakeSigned<T>;
+  const hn::RebindToSigned<DF> di;
+  // 2^31 (2^63): the first value above the range; -2^31 (-2^63) is the range's lowest value.
+  const auto bound = hn::Set(df, -static_cast<T>(std::numeric_limits<I>::min()));
+  auto r = hn::ConvertTo(di, x);
+  r = hn::IfThenElse(hn::RebindMask(di, hn::Ge(x, bound)),
+                     hn::Set(di, std::numeric_limits<I>::max()), r);
+  r = hn::IfThenElse(hn::RebindMask(di, hn::Lt(x, hn::Neg(bound))),
+                     hn::Set(di, std::numeric_limits<I>::min()), r);
+  return hn::IfThenZeroElse(hn::RebindMask(di, hn::IsNaN(x)), r);
+}
+
+void FloatToInt32(const float* in, std::int32_t* out, std::size_t n) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  ConvertArray(
+      df, di, in, out, n, [&](auto x) { return TruncateSaturating(df, x); },
+      [](float x) { return float_to_int<std::int32_t>(x); });
+}
+
+void DoubleToInt64(const double* in, std::int64_t* out, std::size_t n) {
+  const hn::ScalableTag<double> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  ConvertArray(
+      df, di, in, out, n, [&](auto x) { return TruncateSaturating(df, x); },
+      [](double x) { return float_to_int<std::int64_t>(x); });
+}
+
 }  // namespace kcore::cpu::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -171,6 +207,8 @@ HWY_EXPORT(FloatToFloat16);
 HWY_EXPORT(Float16ToFloat);
 HWY_EXPORT(FloatToBFloat16);
 HWY_EXPORT(BFloat16ToFloat);
+HWY_EXPORT(FloatToInt32);
+HWY_EXPORT(DoubleToInt64);
 
 void float_to_float16(const float* in, std::uint16_t* out, std::size_t n) {
   HWY_DYNAMIC_DISPATCH(FloatToFloat16)(in, out, n);
@@ -183,6 +221,12 @@ void float_to_bfloat16(const float* in, std::uint16_t* out, std::size_t n) {
 }
 void bfloat16_to_float(const std::uint16_t* in, float* out, std::size_t n) {
   HWY_DYNAMIC_DISPATCH(BFloat16ToFloat)(in, out, n);
+}
+void float_to_int32(const float* in, std::int32_t* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(FloatToInt32)(in, out, n);
+}
+void double_to_int64(const double* in, std::int64_t* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(DoubleToInt64)(in, out, n);
 }
 
 }  // namespace kcore::cpu
