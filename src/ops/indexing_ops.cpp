@@ -165,8 +165,8 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
   const std::vector<std::int64_t> read =
       start_indices.is_tensor() ? indexing::read_int64(*starts) : std::vector<std::int64_t>();
   const std::vector<std::int64_t>& given = start_indices.is_tensor() ? read : start_indices.ints();
-  std::vector<std::int64_t> begin(static_cast<std::size_t>(nd));
-  std::vector<std::int64_t> step(static_cast<std::size_t>(nd), 1);
+  Shape begin(static_cast<std::size_t>(nd));
+  const Shape step(static_cast<std::size_t>(nd), 1);
   Shape size = shape;
   for (std::int64_t i = 0; i < nd; ++i) {
     const std::int64_t dim = inputs.shape()[i];
@@ -176,7 +176,12 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
     }
     begin[i] = indexing::clamp_start(given[i], dim, size[i]);
   }
-  return bind1(std::make_shared<StridedSlice>(std::move(begin), std::move(step), std::move(size)),
+  // A plain tensor's slice is its view, made here: the primitive is for tracers (autodiff,
+  // vectorized_map), and building it costs more than the view.
+  if (inputs.tracer() == nullptr) return strided_view(inputs, begin, step, size);
+  return bind1(std::make_shared<StridedSlice>(std::vector<std::int64_t>(begin.begin(), begin.end()),
+                                              std::vector<std::int64_t>(step.begin(), step.end()),
+                                              std::move(size)),
                std::span<const Tensor>(&inputs, 1));
 }
 
@@ -215,6 +220,7 @@ std::vector<Tensor> unstack(const Tensor& x, std::optional<std::int64_t> num, st
                      std::to_string(a) + " of x.shape=" + format_shape(x.shape()) +
                      "; expected num=None or " + std::to_string(x.shape()[a]));
   }
+  if (x.tracer() == nullptr) return unstack_views(x, a);  // as slice: no primitive needed
   return kcore::bind(std::make_shared<Unstack>(a), std::span<const Tensor>(&x, 1));
 }
 

@@ -174,17 +174,21 @@ std::vector<TensorSpec> StridedSlice::infer(std::span<const Tensor> inputs) cons
   return {{size_, x.dtype(), x.weak()}};
 }
 
-std::vector<Tensor> StridedSlice::eval_cpu(std::span<const Tensor> inputs,
-                                           std::span<const TensorSpec> /*outputs*/) const {
-  const Tensor& x = inputs[0];
+Tensor strided_view(const Tensor& x, std::span<const std::int64_t> start,
+                    std::span<const std::int64_t> step, const Shape& size) {
   std::int64_t offset = x.offset();
   Strides strides(x.strides().size());
   for (std::size_t d = 0; d < strides.size(); ++d) {
-    if (size_[d] > 0) offset += start_[d] * x.strides()[d];
-    strides[d] = x.strides()[d] * step_[d];
+    if (size[d] > 0) offset += start[d] * x.strides()[d];
+    strides[d] = x.strides()[d] * step[d];
   }
-  if (shape_size(size_) == 0) offset = x.offset();
-  return single_output(Tensor::view(x, size_, strides, offset));
+  if (shape_size(size) == 0) offset = x.offset();
+  return Tensor::view(x, size, strides, offset);
+}
+
+std::vector<Tensor> StridedSlice::eval_cpu(std::span<const Tensor> inputs,
+                                           std::span<const TensorSpec> /*outputs*/) const {
+  return single_output(strided_view(inputs[0], start_, step_, size_));
 }
 
 std::vector<TensorSpec> Concatenate::infer(std::span<const Tensor> inputs) const {

@@ -67,8 +67,12 @@ class BroadcastTo final : public Primitive {
   Shape shape_;
 };
 
-// Elements start[d], start[d] + step[d], ... (size[d] of them) along each axis d; step may be
-// negative. The caller has checked every index against the input's shape.
+// The view of x holding elements start[d], start[d] + step[d], ... (size[d] of them) along each
+// axis d; step may be negative. The caller has checked every index against x's shape.
+Tensor strided_view(const Tensor& x, std::span<const std::int64_t> start,
+                    std::span<const std::int64_t> step, const Shape& size);
+
+// strided_view as a primitive (what slices of traced values go through).
 class StridedSlice final : public Primitive {
  public:
   StridedSlice(std::vector<std::int64_t> start, std::vector<std::int64_t> step, Shape size)

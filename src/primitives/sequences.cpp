@@ -54,22 +54,25 @@ std::vector<TensorSpec> Unstack::infer(std::span<const Tensor> inputs) const {
                                  TensorSpec{shape, x.dtype(), x.weak()});
 }
 
-std::vector<Tensor> Unstack::eval_cpu(std::span<const Tensor> inputs,
-                                      std::span<const TensorSpec> outputs) const {
-  const Tensor& x = inputs[0];
+std::vector<Tensor> unstack_views(const Tensor& x, std::int64_t axis) {
+  const std::int64_t n = x.shape()[axis];
   std::vector<Tensor> out;
-  out.reserve(outputs.size());
-  if (outputs.empty()) return out;
+  out.reserve(static_cast<std::size_t>(n));
+  Shape shape = x.shape();
+  shape.erase(shape.begin() + axis);
   Strides strides = x.strides();
-  const std::int64_t step = strides[axis_];
-  strides.erase(strides.begin() + axis_);
-  const bool empty = outputs[0].shape.empty() ? false : shape_size(outputs[0].shape) == 0;
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const std::int64_t offset =
-        empty ? x.offset() : x.offset() + static_cast<std::int64_t>(i) * step;
-    out.push_back(Tensor::view(x, outputs[i].shape, strides, offset));
+  const std::int64_t step = strides[axis];
+  strides.erase(strides.begin() + axis);
+  const bool empty = shape_size(shape) == 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    out.push_back(Tensor::view(x, shape, strides, empty ? x.offset() : x.offset() + i * step));
   }
   return out;
+}
+
+std::vector<Tensor> Unstack::eval_cpu(std::span<const Tensor> inputs,
+                                      std::span<const TensorSpec> /*outputs*/) const {
+  return unstack_views(inputs[0], axis_);
 }
 
 std::vector<TensorSpec> ExtractSequences::infer(std::span<const Tensor> inputs) const {

@@ -6,8 +6,10 @@
 
 namespace kcore {
 
-// The x.shape[axis] tensors x[..., i, ...] along `axis` (axis already non-negative): views of
-// x's buffer. Its vjp stacks the cotangents.
+// The x.shape[axis] tensors x[..., i, ...] along `axis` (in [0, x.ndim())): views of x's buffer.
+std::vector<Tensor> unstack_views(const Tensor& x, std::int64_t axis);
+
+// unstack_views as a primitive (what traced values go through). Its vjp stacks the cotangents.
 class Unstack final : public Primitive {
  public:
   explicit Unstack(std::int64_t axis) : axis_(axis) {}
