@@ -134,39 +134,47 @@ emit("// clang-format off")
 emit()
 
 # ------------------------------------------------------------------------------------------------
-# float32 erf: 8 intervals of width 1/2 over [0, 4), index k = floor(2|x|), t = |x| - m[k],
-# erf(|x|) ~ fma(t, Q_k(t), fma(e[k], |x|, c[k])). k = 0: m = 0, c = 0, e = 1 and Q_0(t)
-# approximates erf(t)/t - 1 (relative error); k > 0: e = 0 and c[k] is a float that erf(m[k])
-# is within a tiny fraction of an ulp of, so that the single rounding of the fma is all.
+# float32 erf: n intervals of width 4/n over [0, 4), index k = floor(n|x|/4), t = |x| - m[k],
+# erf(|x|) ~ fma(t, Q_k(t), k == 0 ? |x| : c[k]). k = 0: m = 0 and Q_0(t) approximates
+# erf(t)/t - 1 (relative error); k > 0: c[k] is a float that erf(m[k]) is within a tiny fraction
+# of an ulp of, so that the single rounding of the fma is all. Two sets: 8 intervals (degree 7)
+# for targets whose vectors hold 8 floats (or that gather), 16 (degree 5) for those whose
+# vectors hold 16, where every lookup is one permute either way.
 # ------------------------------------------------------------------------------------------------
-ERF32_DEG = 7
-rows = []
-g0 = lambda t: (mp.erf(t) / t - 1) if t != 0 else 2 / SQRT_PI - 1  # noqa: E731
-c0, e0 = round_f32_sequentially(g0, 0, 0.5, ERF32_DEG, lambda t: 1 / (1 + g0(t)))
-log("erf32 k=0 rel err", mp.nstr(e0, 3))
-rows.append((0.0, 0.0, 1.0, c0))
-for k in range(1, 8):
-    d, m, c = nice_point(mp.mpf(k) / 2 + mp.mpf(0.25), 0.5, f32, ulp32, 300)
-    m = mp.mpf(m)
-    lo, hi = mp.mpf(k) / 2 - m, mp.mpf(k + 1) / 2 - m
-    F = lambda u: mp.erf(m + u)  # noqa: E731
-    coeffs, err = round_f32_sequentially(F, lo, hi, ERF32_DEG + 1, lambda u: 1, fixed={0: mp.mpf(c)})
-    log(f"erf32 k={k} m={float(m)} c-offset={mp.nstr(d, 3)} ulp, abs err", mp.nstr(err, 3))
-    rows.append((float(m), c, 0.0, coeffs[1:]))
-while len(rows) < 16:
-    rows.append((0.0, 0.0, 0.0, [0.0] * (ERF32_DEG + 1)))
+def erf32_tables(name, intervals, degree):
+    width = mp.mpf(4) / intervals
+    rows = []
+    g0 = lambda t: (mp.erf(t) / t - 1) if t != 0 else 2 / SQRT_PI - 1  # noqa: E731
+    c0, e0 = round_f32_sequentially(g0, 0, width, degree, lambda t: 1 / (1 + g0(t)))
+    log(f"{name} k=0 rel err", mp.nstr(e0, 3))
+    rows.append((0.0, 0.0, c0))
+    for k in range(1, intervals):
+        # m within 1/16 of the middle: every |x| of the interval stays within a factor 2 of m,
+        # so that t = |x| - m is exact.
+        d, m, c = nice_point(k * width + width / 2, mp.mpf(0.5), f32, ulp32, 300)
+        m = mp.mpf(m)
+        lo, hi = k * width - m, (k + 1) * width - m
+        F = lambda u: mp.erf(m + u)  # noqa: E731
+        coeffs, err = round_f32_sequentially(F, lo, hi, degree + 1, lambda u: 1,
+                                             fixed={0: mp.mpf(c)})
+        log(f"{name} k={k} m={float(m)} c-offset={mp.nstr(d, 3)} ulp, abs err", mp.nstr(err, 3))
+        rows.append((float(m), c, coeffs[1:]))
+    while len(rows) < 16:
+        rows.append((0.0, 0.0, [0.0] * (degree + 1)))
+    emit(f"constexpr int {name}Degree = {degree};")
+    emit(f"// Per interval k ({intervals} used, padded to 16 lanes): expansion point, constant.")
+    table(f"{name}M", "float", [r[0] for r in rows], hexf32)
+    table(f"{name}C", "float", [r[1] for r in rows], hexf32)
+    emit(f"// {name}Q[j][k]: coefficient of t^j for interval k.")
+    emit(f"alignas(64) constexpr float {name}Q[{degree + 1}][16] = {{")
+    for j in range(degree + 1):
+        emit("    {" + ", ".join(hexf32(r[2][j]) for r in rows) + "},")
+    emit("};")
+    emit()
 
-emit(f"constexpr int kErf32Degree = {ERF32_DEG};")
-emit("// Per interval k (8 used, padded to 16 lanes): expansion point, constant, weight of |x|.")
-table("kErf32M", "float", [r[0] for r in rows], hexf32)
-table("kErf32C", "float", [r[1] for r in rows], hexf32)
-table("kErf32E", "float", [r[2] for r in rows], hexf32)
-emit("// kErf32Q[j][k]: coefficient of t^j for interval k.")
-emit(f"alignas(64) constexpr float kErf32Q[{ERF32_DEG + 1}][16] = {{")
-for j in range(ERF32_DEG + 1):
-    emit("    {" + ", ".join(hexf32(r[3][j]) for r in rows) + "},")
-emit("};")
-emit()
+
+erf32_tables("kErf32", 8, 7)
+erf32_tables("kErf32Wide", 16, 5)
 
 # ------------------------------------------------------------------------------------------------
 # float32 erfinv (Giles' structure): w = -log(1 - x^2). w < 5: erfinv(x) = x * P(w - 2.5);

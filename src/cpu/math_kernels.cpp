@@ -89,19 +89,20 @@ HWY_INLINE V Fnma(D d, V a, V b, V c) {
 #endif
 }
 
-// Per-lane lookup into a table of at most 8 floats (stored padded to 16).
+// Per-lane lookup into a table of at most as many floats as a vector holds with lane tables (8
+// on AVX2, 16 on AVX-512; tables are stored padded to 16), or any table with a gather.
 template <class D>
-struct Lookup8 {
+struct TableLookup {
   using DI = hn::RebindToSigned<D>;
 #if KCORE_LANE_TABLES
   decltype(hn::IndicesFromVec(D(), hn::Zero(DI()))) idx;
-  Lookup8(D d, hn::Vec<DI> k) : idx(hn::IndicesFromVec(d, k)) {}
+  TableLookup(D d, hn::Vec<DI> k) : idx(hn::IndicesFromVec(d, k)) {}
   hn::Vec<D> operator()(D d, const float* table) const {
     return hn::TableLookupLanes(hn::Load(d, table), idx);
   }
 #else
   hn::Vec<DI> idx;
-  Lookup8(D /*d*/, hn::Vec<DI> k) : idx(k) {}
+  TableLookup(D /*d*/, hn::Vec<DI> k) : idx(k) {}
   hn::Vec<D> operator()(D d, const float* table) const {
     return hn::GatherIndex(d, table, idx);
   }
@@ -112,27 +113,42 @@ struct Lookup8 {
 // float32
 // ---------------------------------------------------------------------------------------------
 
-// erf: 8 intervals of width 1/2 over [0, 4) (index k = floor(2|x|)); in interval k,
-// erf(|x|) = fma(t, Q_k(t), c_k + e_k |x|) with t = |x| - m_k. Interval 0 has m = c = 0, e = 1
-// (erf(a) = a + a Q(a)); elsewhere erf(m_k) is within 1e-3 ulp of the float c_k and t is exact
-// (Sterbenz), so the final fma's rounding is nearly the only error.
-template <class D>
-HWY_INLINE hn::Vec<D> ErfF32(D d, hn::Vec<D> x) {
+// erf: kIntervals intervals of width 4 / kIntervals over [0, 4) (index k = floor(|x| kIntervals
+// / 4)); in interval k, erf(|x|) = fma(t, Q_k(t), k == 0 ? |x| : c_k) with t = |x| - m_k.
+// Interval 0 has m = 0 (erf(a) = a + a Q(a)); elsewhere erf(m_k) is within 1e-3 ulp of the float
+// c_k and t is exact (Sterbenz), so the final fma's rounding is nearly the only error.
+template <int kIntervals, int kDegree, class D>
+HWY_INLINE hn::Vec<D> ErfIntervals(D d, hn::Vec<D> x, const float* m, const float* c,
+                                   const float (*q)[16]) {
   const hn::RebindToSigned<D> di;
   const auto a = hn::Abs(x);
-  auto k = hn::ConvertTo(di, hn::Min(hn::Add(a, a), hn::Set(d, 7.0f)));
+  // Lanes with |x| >= 4 (their result is replaced below) and NaN lanes (NaN goes through t) may
+  // take any interval: a permute reads only the index's low bits; a gather needs them clamped.
+  auto k = hn::ConvertTo(di, hn::Mul(a, hn::Set(d, kIntervals / 4.0f)));
 #if !KCORE_LANE_TABLES
-  k = hn::Min(hn::Max(k, hn::Zero(di)),
-              hn::Set(di, 7));  // NaN lanes: any index the gather may read
+  k = hn::Min(hn::Max(k, hn::Zero(di)), hn::Set(di, kIntervals - 1));
 #endif
-  const Lookup8<D> lookup(d, k);
-  const auto t = hn::Sub(a, lookup(d, co::kErf32M));
-  auto q = lookup(d, co::kErf32Q[co::kErf32Degree]);
-  for (int j = co::kErf32Degree - 1; j >= 0; --j) q = Fma(d, q, t, lookup(d, co::kErf32Q[j]));
-  const auto base = Fma(d, lookup(d, co::kErf32E), a, lookup(d, co::kErf32C));
-  auto r = Fma(d, t, q, base);
+  const TableLookup<D> lookup(d, k);
+  const auto t = hn::Sub(a, lookup(d, m));
+  auto poly = lookup(d, q[kDegree]);
+  for (int j = kDegree - 1; j >= 0; --j) poly = Fma(d, poly, t, lookup(d, q[j]));
+  const auto base = hn::IfThenElse(hn::RebindMask(d, hn::Eq(k, hn::Zero(di))), a, lookup(d, c));
+  auto r = Fma(d, t, poly, base);
   r = hn::IfThenElse(hn::Ge(a, hn::Set(d, 4.0f)), hn::Set(d, 1.0f), r);
   return hn::CopySign(r, x);  // a NaN has gone through t and stays NaN
+}
+
+// Vectors of 16 floats look up 16 intervals (degree 5) with one permute; the others use 8
+// (degree 7), a permute on AVX2 and a gather below it. Both stay within the bound; their last
+// bits may differ.
+template <class D>
+HWY_INLINE hn::Vec<D> ErfF32(D d, hn::Vec<D> x) {
+  if constexpr (KCORE_LANE_TABLES && hn::MaxLanes(D()) == 16) {
+    return ErfIntervals<16, co::kErf32WideDegree>(d, x, co::kErf32WideM, co::kErf32WideC,
+                                                  co::kErf32WideQ);
+  } else {
+    return ErfIntervals<8, co::kErf32Degree>(d, x, co::kErf32M, co::kErf32C, co::kErf32Q);
+  }
 }
 
 // log(u) = hi + lo for positive normal u: u = 2^e m with m in [sqrt(2)/2, sqrt(2)), f = m - 1
