@@ -105,7 +105,7 @@ using float8_e5m2 = NarrowFloat<detail::Float8E5M2Format, std::uint8_t>;
 namespace detail {
 
 // float <-> float16 bits with float arithmetic and integer operations only, no branches (the
-// same steps run on SIMD lanes in src/cpu/half_kernels.cpp). Rounds to nearest even; overflow
+// same steps run on SIMD lanes in src/cpu/cast_simd_kernels.cpp). Rounds to nearest even; overflow
 // gives inf and NaN the quiet NaN of its sign, as Float16Format::encode does. The scaling by
 // 2^112 then 2^-110 overflows exactly the values that round to inf; adding 2^(e+13), with e the
 // input's exponent clamped below at -14, drops every bit under float16's last place with one

@@ -320,6 +320,16 @@ class SegmentKernel {
     });
   }
 
+  // Where a cut of rows [from, to) aimed at `target` (and not before the previous cut) lands:
+  // the first row from there on that starts a new id, or `to`, so that no run of equal ids is
+  // split.
+  std::int64_t cut_at_id_change(std::int64_t from, std::int64_t to, std::int64_t target,
+                                std::int64_t previous) const {
+    std::int64_t r = std::max(target, previous);
+    while (r > from && r < to && ids_[r] == ids_[r - 1]) ++r;
+    return r;
+  }
+
   // Sorted ids: parts are ranges of rows cut where the id changes; part c owns the segments
   // from its first id up to the next part's first id and drops rows outside them, so parts
   // never write to the same segment even when the ids are not sorted after all.
@@ -329,8 +339,7 @@ class SegmentKernel {
     row[0] = 0;
     seg[0] = 0;
     for (std::int64_t c = 1; c < parts; ++c) {
-      std::int64_t r = std::max(n_ * c / parts, row[c - 1]);
-      while (r > 0 && r < n_ && ids_[r] == ids_[r - 1]) ++r;
+      const std::int64_t r = cut_at_id_change(0, n_, n_ * c / parts, row[c - 1]);
       row[c] = r;
       const std::int64_t first = r < n_ ? static_cast<std::int64_t>(ids_[r]) : s_;
       seg[c] = std::clamp(first, seg[c - 1], s_);
@@ -364,9 +373,7 @@ class SegmentKernel {
     start[0] = i0;
     start[kStretches] = i1;
     for (int k = 1; k < kStretches; ++k) {
-      std::int64_t r = std::max(i0 + (i1 - i0) * k / kStretches, start[k - 1]);
-      while (r > i0 && r < i1 && ids_[r] == ids_[r - 1]) ++r;
-      start[k] = r;
+      start[k] = cut_at_id_change(i0, i1, i0 + (i1 - i0) * k / kStretches, start[k - 1]);
     }
     const auto width = static_cast<std::uint64_t>(hi - lo);
     struct Run {
