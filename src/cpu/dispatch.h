@@ -1,6 +1,7 @@
 #pragma once
 
 #include <complex>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -8,6 +9,29 @@
 #include "kcore/float_types.h"
 
 namespace kcore::cpu {
+
+// An element type of 16 bytes (complex128), for kernels that only move elements.
+struct Bytes16 {
+  std::uint64_t a, b;
+};
+
+// Calls f.template operator()<W>() with W an unsigned integer type of `n` bytes (1, 2, 4 or 8)
+// or Bytes16 (anything else): for kernels that only move elements.
+template <class F>
+decltype(auto) dispatch_bytes(std::size_t n, F&& f) {
+  switch (n) {
+    case 1:
+      return f.template operator()<std::uint8_t>();
+    case 2:
+      return f.template operator()<std::uint16_t>();
+    case 4:
+      return f.template operator()<std::uint32_t>();
+    case 8:
+      return f.template operator()<std::uint64_t>();
+    default:
+      return f.template operator()<Bytes16>();
+  }
+}
 
 // Calls f.template operator()<T>() with T the element type of `dtype`.
 template <class F>

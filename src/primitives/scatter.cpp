@@ -324,26 +324,6 @@ struct ExtremumOp {
   }
 };
 
-// An element type of `n` bytes, for kernels that only move bytes.
-struct Bytes16 {
-  std::uint64_t a, b;
-};
-template <class F>
-decltype(auto) dispatch_bytes(std::size_t n, F&& f) {
-  switch (n) {
-    case 1:
-      return f.template operator()<std::uint8_t>();
-    case 2:
-      return f.template operator()<std::uint16_t>();
-    case 4:
-      return f.template operator()<std::uint32_t>();
-    case 8:
-      return f.template operator()<std::uint64_t>();
-    default:
-      return f.template operator()<Bytes16>();
-  }
-}
-
 template <class F>
 decltype(auto) dispatch_index(const IndexRows& ix, F&& f) {
   if (ix.depth == 0 || ix.rows == 0) return f(static_cast<const std::int64_t*>(nullptr));
@@ -362,7 +342,7 @@ void combine_rows(Tensor& out, const Tensor& updates, const IndexRows& ix,
   const Tensor u = contiguous(updates);
   dispatch_index(ix, [&](const auto* idx) {
     if (reduction == ScatterReduction::None) {
-      dispatch_bytes(itemsize(out.dtype()), [&]<class W>() {
+      cpu::dispatch_bytes(itemsize(out.dtype()), [&]<class W>() {
         scatter_rows(reinterpret_cast<W*>(out.mutable_bytes()),
                      reinterpret_cast<const W*>(u.bytes()), idx, ix, SetOp{});
       });
@@ -470,7 +450,7 @@ std::vector<Tensor> Gather::eval_cpu(std::span<const Tensor> inputs,
   if (out.size() == 0) return {out};
   const std::int64_t S = ix.slice;
   dispatch_index(ix, [&](const auto* idx) {
-    dispatch_bytes(itemsize(x.dtype()), [&]<class W>() {
+    cpu::dispatch_bytes(itemsize(x.dtype()), [&]<class W>() {
       const W* src = reinterpret_cast<const W*>(x.bytes());
       W* dst = reinterpret_cast<W*>(out.mutable_bytes());
       const std::int64_t grain = std::max<std::int64_t>(1, (std::int64_t{1} << 15) / S);

@@ -866,6 +866,32 @@ void check_where(std::mt19937& rng) {
   }
 }
 
+// Long contiguous runs (the vectorised select, its tail and every element width), with the
+// condition a view at an odd offset once.
+template <class T>
+void check_long_where(std::mt19937& rng, std::int64_t n) {
+  SCOPED_TRACE(dtype_name(kcore::dtype_of<T>) + " n=" + std::to_string(n));
+  const auto cv = random_values<bool>(rng, n + 1);
+  const auto xv = random_values<T>(rng, n);
+  const auto yv = random_values<T>(rng, n);
+  const Tensor c = kcore::slice(make(cv, {n + 1}), std::vector<std::int64_t>{1}, {n});
+  const Tensor r = kcore::where(c, make(xv, {n}), make(yv, {n}));
+  std::vector<T> expected;
+  for (std::int64_t i = 0; i < n; ++i) expected.push_back(cv[i + 1] ? xv[i] : yv[i]);
+  ASSERT_TRUE(all_same(r.to_vector<T>(), expected));
+}
+
+TEST(Where, LongContiguousRunsOfEveryWidth) {
+  std::mt19937 rng(23);
+  for (std::int64_t n : {1, 7, 33, 1000, 70001}) {
+    check_long_where<bool>(rng, n);
+    check_long_where<float16>(rng, n);
+    check_long_where<float>(rng, n);
+    check_long_where<std::int64_t>(rng, n);
+    check_long_where<c128>(rng, n);
+  }
+}
+
 TEST(Where, SelectsWithBroadcastingAndPromotion) {
   std::mt19937 rng(17);
   check_where<bool, float, float, float>(rng);
