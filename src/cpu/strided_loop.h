@@ -62,6 +62,9 @@ class StridedLoop {
 
   std::int64_t size() const { return total_; }
   std::size_t coalesced_ndim() const { return shape_.size(); }
+  // The merged dimensions, outermost first, and each one's byte strides per operand.
+  std::span<const std::int64_t> coalesced_shape() const { return shape_; }
+  std::span<const std::array<std::int64_t, N>> coalesced_strides() const { return strides_; }
 
   template <class Kernel>
   void run(Kernel&& kernel, std::int64_t grain = 32768) const {

@@ -530,6 +530,44 @@ TEST(AsContiguous, SameTensorOrACopy) {
   });
 }
 
+// Transposing copies (the tiled path) of every element width, at sizes around the tile, from
+// plain and from strided sources, on 1 and 2 threads.
+template <class T>
+void check_transposed_copy(std::mt19937& rng, std::int64_t rows, std::int64_t cols,
+                           std::int64_t step) {
+  SCOPED_TRACE(dtype_name(kcore::dtype_of<T>) + " " + std::to_string(rows) + "x" +
+               std::to_string(cols) + " step " + std::to_string(step));
+  const auto v = random_values<T>(rng, rows * cols * step);
+  const Tensor base = make(v, {rows, cols * step});
+  const Tensor t =
+      kcore::transpose(kcore::getitem(base, {Slice{}, Slice{std::nullopt, std::nullopt, step}}));
+  std::vector<T> expected;
+  for (std::int64_t j = 0; j < cols; ++j) {
+    for (std::int64_t i = 0; i < rows; ++i) {
+      expected.push_back(v[static_cast<std::size_t>(i * cols * step + j * step)]);
+    }
+  }
+  const Tensor c = kcore::ascontiguous(t);
+  ASSERT_TRUE(c.is_contiguous());
+  ASSERT_TRUE(all_same(c.to_vector<T>(), expected));
+}
+
+TEST(AsContiguous, TransposedCopiesOfEveryWidth) {
+  ThreadCountGuard guard;
+  std::mt19937 rng(5);
+  for (int threads : {1, 2}) {
+    kcore::set_num_threads(threads);
+    for (auto [rows, cols, step] : std::vector<std::array<std::int64_t, 3>>{
+             {9, 200, 1}, {200, 9, 1}, {70, 130, 1}, {64, 64, 2}, {129, 257, 1}, {1000, 70, 3}}) {
+      check_transposed_copy<bool>(rng, rows, cols, step);
+      check_transposed_copy<float16>(rng, rows, cols, step);
+      check_transposed_copy<float>(rng, rows, cols, step);
+      check_transposed_copy<std::int64_t>(rng, rows, cols, step);
+      check_transposed_copy<c128>(rng, rows, cols, step);
+    }
+  }
+}
+
 TEST(AsContiguous, LargeCopiesAreIndependentOfTheThreadCount) {
   ThreadCountGuard guard;
   std::mt19937 rng(3);
