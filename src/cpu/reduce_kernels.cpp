@@ -14,26 +14,38 @@ HWY_BEFORE_NAMESPACE();
 namespace kcore::cpu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-void AddFloatRow(double* acc, const float* row, std::size_t n) {
+// acc[i] + rows[0][i] + rows[1][i] + ..., added in that order: one load and store of acc per
+// element for all the rows.
+template <class T>
+HWY_INLINE void AddRows(double* acc, const T* const* rows, std::size_t count, std::size_t n) {
   const hn::ScalableTag<double> dd;
-  const hn::Rebind<float, decltype(dd)> df;  // as many floats as doubles in a vector
+  const hn::Rebind<T, decltype(dd)> dt;  // as many elements as doubles in a vector
   const std::size_t lanes = hn::Lanes(dd);
   std::size_t i = 0;
   for (; i + lanes <= n; i += lanes) {
-    const auto wide = hn::PromoteTo(dd, hn::LoadU(df, row + i));
-    hn::StoreU(hn::Add(hn::LoadU(dd, acc + i), wide), dd, acc + i);
+    auto sum = hn::LoadU(dd, acc + i);
+    for (std::size_t r = 0; r < count; ++r) {
+      if constexpr (sizeof(T) == sizeof(double)) {
+        sum = hn::Add(sum, hn::LoadU(dd, rows[r] + i));
+      } else {
+        sum = hn::Add(sum, hn::PromoteTo(dd, hn::LoadU(dt, rows[r] + i)));
+      }
+    }
+    hn::StoreU(sum, dd, acc + i);
   }
-  for (; i < n; ++i) acc[i] += static_cast<double>(row[i]);
+  for (; i < n; ++i) {
+    double sum = acc[i];
+    for (std::size_t r = 0; r < count; ++r) sum += static_cast<double>(rows[r][i]);
+    acc[i] = sum;
+  }
 }
 
-void AddDoubleRow(double* acc, const double* row, std::size_t n) {
-  const hn::ScalableTag<double> dd;
-  const std::size_t lanes = hn::Lanes(dd);
-  std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    hn::StoreU(hn::Add(hn::LoadU(dd, acc + i), hn::LoadU(dd, row + i)), dd, acc + i);
-  }
-  for (; i < n; ++i) acc[i] += row[i];
+void AddFloatRows(double* acc, const float* const* rows, std::size_t count, std::size_t n) {
+  AddRows(acc, rows, count, n);
+}
+
+void AddDoubleRows(double* acc, const double* const* rows, std::size_t count, std::size_t n) {
+  AddRows(acc, rows, count, n);
 }
 
 }  // namespace kcore::cpu::HWY_NAMESPACE
@@ -42,14 +54,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace kcore::cpu {
 
-HWY_EXPORT(AddFloatRow);
-HWY_EXPORT(AddDoubleRow);
+HWY_EXPORT(AddFloatRows);
+HWY_EXPORT(AddDoubleRows);
 
-void add_row_to(double* acc, const float* row, std::size_t n) {
-  HWY_DYNAMIC_DISPATCH(AddFloatRow)(acc, row, n);
+void add_rows_to(double* acc, const float* const* rows, std::size_t count, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(AddFloatRows)(acc, rows, count, n);
 }
-void add_row_to(double* acc, const double* row, std::size_t n) {
-  HWY_DYNAMIC_DISPATCH(AddDoubleRow)(acc, row, n);
+void add_rows_to(double* acc, const double* const* rows, std::size_t count, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(AddDoubleRows)(acc, rows, count, n);
 }
 
 }  // namespace kcore::cpu

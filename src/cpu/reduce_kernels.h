@@ -4,10 +4,11 @@
 
 namespace kcore::cpu {
 
-// acc[i] += row[i] for i < n, in double (float values widened exactly): one row of a sum whose
-// outputs are a contiguous run. SIMD with run-time ISA dispatch (Highway); each element is one
-// correctly rounded double addition, so any instruction set gives the same bits.
-void add_row_to(double* acc, const float* row, std::size_t n);
-void add_row_to(double* acc, const double* row, std::size_t n);
+// acc[i] += rows[0][i], then rows[1][i], ... (count rows, in that order), in double (float
+// values widened exactly): rows of a sum whose outputs are a contiguous run. SIMD with run-time
+// ISA dispatch (Highway); each addition is one correctly rounded double addition in row order,
+// so any instruction set and any grouping of the rows into calls give the same bits.
+void add_rows_to(double* acc, const float* const* rows, std::size_t count, std::size_t n);
+void add_rows_to(double* acc, const double* const* rows, std::size_t count, std::size_t n);
 
 }  // namespace kcore::cpu

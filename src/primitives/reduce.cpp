@@ -1,6 +1,7 @@
 #include "primitives/reduce.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <complex>
 #include <limits>
@@ -180,6 +181,8 @@ constexpr std::int64_t kBlock = 1 << 16;
 // and tiles of at most kColumnTile outputs, whose accumulators stay in cache.
 constexpr std::int64_t kMinColumns = 64;
 constexpr std::int64_t kColumnTile = 2048;
+// Rows added per pass over the accumulators (float32/float64 sums).
+constexpr std::int64_t kRowGroup = 8;
 
 }  // namespace
 
@@ -272,23 +275,40 @@ std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
             for (std::int64_t j = 0; j < blocks; ++j) {
               std::fill_n(partial.begin(), w, reducer.identity());
               A* acc = partial.data();
-              for (std::int64_t r = j * kBlock; r < std::min(k, (j + 1) * kBlock); ++r) {
-                const T* row = reinterpret_cast<const T*>(base + red.offset(r)) + t0;
-                if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+              const std::int64_t r0 = j * kBlock;
+              const std::int64_t r1 = std::min(k, (j + 1) * kBlock);
+              const auto row_at = [&](std::int64_t r) {
+                return reinterpret_cast<const T*>(base + red.offset(r)) + t0;
+              };
+              const auto fold_one_by_one = [&] {
+                for (std::int64_t r = r0; r < r1; ++r) {
+                  const T* row = row_at(r);
                   if (op == ReduceOp::Sum) {
-                    cpu::add_row_to(acc, row, static_cast<std::size_t>(w));
-                    continue;
+                    for (std::int64_t c = 0; c < w; ++c) {
+                      acc[c] = Reducer<T>::plus(acc[c], Reducer<T>::widen(row[c]));
+                    }
+                  } else {
+                    for (std::int64_t c = 0; c < w; ++c) {
+                      acc[c] = reducer.combine(acc[c], Reducer<T>::widen(row[c]));
+                    }
                   }
                 }
+              };
+              if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
                 if (op == ReduceOp::Sum) {
-                  for (std::int64_t c = 0; c < w; ++c) {
-                    acc[c] = Reducer<T>::plus(acc[c], Reducer<T>::widen(row[c]));
+                  // kRowGroup rows per pass over the accumulators, still in row order.
+                  std::array<const T*, kRowGroup> rows{};
+                  for (std::int64_t r = r0; r < r1; r += kRowGroup) {
+                    const std::int64_t count = std::min(kRowGroup, r1 - r);
+                    for (std::int64_t g = 0; g < count; ++g) rows[g] = row_at(r + g);
+                    cpu::add_rows_to(acc, rows.data(), static_cast<std::size_t>(count),
+                                     static_cast<std::size_t>(w));
                   }
                 } else {
-                  for (std::int64_t c = 0; c < w; ++c) {
-                    acc[c] = reducer.combine(acc[c], Reducer<T>::widen(row[c]));
-                  }
+                  fold_one_by_one();
                 }
+              } else {
+                fold_one_by_one();
               }
               for (std::int64_t c = 0; c < w; ++c) total[c] = reducer.combine(total[c], acc[c]);
             }
