@@ -1,4 +1,4 @@
-// The row-wise sum kernels of src/cpu/reduce_kernels.h, compiled for every Highway target.
+// The sum kernels of src/cpu/reduce_kernels.h, compiled for every Highway target.
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "cpu/reduce_kernels.cpp"
@@ -6,6 +6,7 @@
 
 #include <hwy/highway.h>
 
+#include <array>
 #include <cstddef>
 
 #include "cpu/reduce_kernels.h"
@@ -40,6 +41,51 @@ HWY_INLINE void AddRows(double* acc, const T* const* rows, std::size_t count, st
   }
 }
 
+// The sum of n contiguous elements in double, in 16 interleaved lanes (lane j takes elements
+// j, j + 16, ...), then the elements after the last whole group of 16 in order, then lanes 0 to
+// 15 in order: the definition of kcore's contiguous sum, however many lanes a vector holds.
+template <class T>
+HWY_INLINE double SumInLanes(const T* q, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  HWY_ALIGN double lanes[kLanes] = {};
+  std::size_t i = 0;
+#if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
+  const hn::CappedTag<double, kLanes> dd;
+  const hn::Rebind<T, decltype(dd)> dt;
+  constexpr std::size_t kPerVector = hn::MaxLanes(dd);
+  constexpr std::size_t kVectors = kLanes / kPerVector;
+  std::array<hn::Vec<decltype(dd)>, kVectors> acc;
+  for (auto& a : acc) a = hn::Zero(dd);
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t v = 0; v < kVectors; ++v) {
+      const auto x = hn::LoadU(dt, q + i + v * kPerVector);
+      if constexpr (sizeof(T) == sizeof(double)) {
+        acc[v] = hn::Add(acc[v], x);
+      } else {
+        acc[v] = hn::Add(acc[v], hn::PromoteTo(dd, x));
+      }
+    }
+  }
+  for (std::size_t v = 0; v < kVectors; ++v) hn::Store(acc[v], dd, lanes + v * kPerVector);
+#else
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += static_cast<double>(q[i + j]);
+  }
+#endif
+  double s = 0.0;
+  for (; i < n; ++i) s += static_cast<double>(q[i]);
+  for (std::size_t j = 0; j < kLanes; ++j) s += lanes[j];
+  return s;
+}
+
+double SumFloats(const float* q, std::size_t n) {
+  return SumInLanes(q, n);
+}
+
+double SumDoubles(const double* q, std::size_t n) {
+  return SumInLanes(q, n);
+}
+
 void AddFloatRows(double* acc, const float* const* rows, std::size_t count, std::size_t n) {
   AddRows(acc, rows, count, n);
 }
@@ -54,9 +100,17 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace kcore::cpu {
 
+HWY_EXPORT(SumFloats);
+HWY_EXPORT(SumDoubles);
 HWY_EXPORT(AddFloatRows);
 HWY_EXPORT(AddDoubleRows);
 
+double contiguous_sum(const float* q, std::size_t n) {
+  return HWY_DYNAMIC_DISPATCH(SumFloats)(q, n);
+}
+double contiguous_sum(const double* q, std::size_t n) {
+  return HWY_DYNAMIC_DISPATCH(SumDoubles)(q, n);
+}
 void add_rows_to(double* acc, const float* const* rows, std::size_t count, std::size_t n) {
   HWY_DYNAMIC_DISPATCH(AddFloatRows)(acc, rows, count, n);
 }

@@ -4,6 +4,12 @@
 
 namespace kcore::cpu {
 
+// The sum of n contiguous elements in double: 16 interleaved lanes (lane j adds elements j,
+// j + 16, ... in order), then the elements after the last whole group of 16, then the lanes in
+// order. SIMD with run-time ISA dispatch (Highway); the same bits on every instruction set.
+double contiguous_sum(const float* q, std::size_t n);
+double contiguous_sum(const double* q, std::size_t n);
+
 // acc[i] += rows[0][i], then rows[1][i], ... (count rows, in that order), in double (float
 // values widened exactly): rows of a sum whose outputs are a contiguous run. SIMD with run-time
 // ISA dispatch (Highway); each addition is one correctly rounded double addition in row order,

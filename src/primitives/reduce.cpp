@@ -125,6 +125,9 @@ struct Reducer {
   // Sum of n contiguous elements in independent lanes, combined in a fixed order: the lanes
   // vectorise, and the result does not depend on where threads split the work.
   static A contiguous_sum(const T* q, std::int64_t n) {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      return cpu::contiguous_sum(q, static_cast<std::size_t>(n));  // the same folds, in SIMD
+    }
     constexpr int kLanes = 16;
     A lanes[kLanes] = {};
     std::int64_t i = 0;

@@ -4,10 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <optional>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "core_test_helpers.h"
+#include "cpu/math_kernels.h"
+#include "cpu/reduce_kernels.h"
 
 namespace kcore_test {
 namespace {
@@ -557,6 +563,49 @@ void expect_rowwise_equals_per_output(std::mt19937& rng, std::int64_t rows, std:
       EXPECT_TRUE(all_same(got, want)) << op_name(op) << " on " << threads << " threads";
     }
   }
+}
+
+// The contiguous double-accumulated sum is defined by its order: 16 interleaved lanes, then the
+// elements after the last whole group of 16, then the lanes in order. Every instruction set
+// must give exactly that, whatever its vector width. Values of mixed magnitudes make any other
+// order round differently.
+template <class T>
+double sum_in_16_lanes(const std::vector<T>& q) {
+  double lanes[16] = {};
+  std::size_t i = 0;
+  for (; i + 16 <= q.size(); i += 16) {
+    for (std::size_t j = 0; j < 16; ++j) lanes[j] += static_cast<double>(q[i + j]);
+  }
+  double s = 0.0;
+  for (; i < q.size(); ++i) s += static_cast<double>(q[i]);
+  for (double lane : lanes) s += lane;
+  return s;
+}
+
+TEST(Reduce, ContiguousSumsFollowTheSixteenLaneOrderOnEveryTarget) {
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-30, 30);
+  for (const std::int64_t target : kcore::cpu::math_simd_targets()) {
+    kcore::cpu::math_force_simd_target(target);
+    const std::string name = kcore::cpu::math_simd_target();
+    for (std::size_t n : {0, 1, 15, 16, 17, 33, 100, 1000, 65537}) {
+      std::vector<double> d(n);
+      std::vector<float> f(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        d[i] = std::ldexp(mantissa(rng), exponent(rng));
+        f[i] = static_cast<float>(d[i]);
+      }
+      EXPECT_EQ(kcore::cpu::contiguous_sum(d.data(), n), sum_in_16_lanes(d)) << name << " " << n;
+      EXPECT_EQ(kcore::cpu::contiguous_sum(f.data(), n), sum_in_16_lanes(f)) << name << " " << n;
+    }
+  }
+  kcore::cpu::math_force_simd_target(0);
+  // Through the op: a float32 sum rounds the double result once.
+  std::vector<float> f(1000);
+  for (auto& v : f) v = static_cast<float>(std::ldexp(mantissa(rng), exponent(rng)));
+  const kcore::Tensor t = make(f, {1000});
+  EXPECT_EQ(kcore::sum(t).item<float>(), static_cast<float>(sum_in_16_lanes(f)));
 }
 
 TEST(Reduce, RowWiseFoldsEqualPerOutputFolds) {
