@@ -199,7 +199,8 @@ std::int64_t Tensor::element_offset(std::span<const std::int64_t> index) const {
 void Tensor::copy_to(void* dst) const {
   if (size() == 0) return;  // dst may be null then (an empty vector's data())
   if (is_contiguous()) {
-    std::memcpy(dst, bytes(), static_cast<std::size_t>(size()) * itemsize(dtype_));
+    cpu::copy_bytes(static_cast<std::byte*>(dst), bytes(),
+                    static_cast<std::int64_t>(static_cast<std::size_t>(size()) * itemsize(dtype_)));
     return;
   }
   cpu::copy_elements(static_cast<std::byte*>(dst), contiguous_strides(shape_), *this);

@@ -39,6 +39,12 @@ void transpose_tiles(std::byte* dst, const std::byte* src, std::int64_t rows, st
 
 }  // namespace
 
+void copy_bytes(std::byte* dst, const std::byte* src, std::int64_t n) {
+  parallel_for(n, kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
+    std::memcpy(dst + b, src + b, static_cast<std::size_t>(e - b));
+  });
+}
+
 void copy_elements(std::byte* dst, const Strides& dst_strides, const Tensor& src) {
   const std::size_t isz = itemsize(src.dtype());
   StridedLoop<2> loop(src.shape(), {dst, const_cast<std::byte*>(src.bytes())},

@@ -78,14 +78,9 @@ Tensor writable_copy(const Tensor& x) {
     cpu::copy_elements(out.mutable_bytes(), out.strides(), x);
     return out;
   }
-  // One memcpy, split across threads only in pieces big enough to repay waking them.
-  const auto bytes =
-      static_cast<std::int64_t>(static_cast<std::size_t>(x.size()) * itemsize(x.dtype()));
-  std::byte* dst = out.mutable_bytes();
-  const std::byte* src = x.bytes();
-  cpu::parallel_for(bytes, kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
-    std::memcpy(dst + b, src + b, static_cast<std::size_t>(e - b));
-  });
+  cpu::copy_bytes(
+      out.mutable_bytes(), x.bytes(),
+      static_cast<std::int64_t>(static_cast<std::size_t>(x.size()) * itemsize(x.dtype())));
   return out;
 }
 

@@ -29,9 +29,6 @@ void require_integer(const Tensor& t, std::string_view op, std::string_view what
 // zero-copy import, must never be reused: this check would then need Storage to say so.)
 bool can_reuse_buffer(const Tensor& x);
 
-// Bytes below which a copy or fill runs on one thread (waking another costs more).
-inline constexpr std::int64_t kCopyGrainBytes = std::int64_t{1} << 22;
-
 // x as a tensor the kernel may write: x itself when can_reuse_buffer(x), else a contiguous copy.
 Tensor writable_copy(const Tensor& x);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include "cpu/copy.h"
 #include "cpu/dispatch.h"
 #include "cpu/parallel.h"
 #include "kcore/parallel.h"
@@ -398,10 +399,9 @@ std::vector<Tensor> Scatter::eval_cpu(std::span<const Tensor> inputs,
   Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
   std::byte* p = out.mutable_bytes();
   const auto isz = static_cast<std::int64_t>(itemsize(out.dtype()));
-  cpu::parallel_for(out.size() * isz, indexing::kCopyGrainBytes,
-                    [&](std::int64_t b, std::int64_t e) {
-                      std::memset(p + b, 0, static_cast<std::size_t>(e - b));
-                    });
+  cpu::parallel_for(out.size() * isz, cpu::kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
+    std::memset(p + b, 0, static_cast<std::size_t>(e - b));
+  });
   combine_rows(out, inputs[1], ix, ScatterReduction::Add);
   return {out};
 }
