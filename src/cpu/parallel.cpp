@@ -1,6 +1,7 @@
 #include "cpu/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -51,14 +52,16 @@ class ThreadPool {
       job_ = &job;
       chunks_ = chunks;
       next_chunk_ = 1;
-      pending_ = chunks - 1;
+      pending_.store(chunks - 1, std::memory_order_relaxed);
       error_ = nullptr;
       ++generation_;
+      posted_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     run_chunk(0);
+    spin_while([&] { return pending_.load(std::memory_order_acquire) != 0; });
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    done_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
     job_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -99,7 +102,18 @@ class ThreadPool {
     std::uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && next_chunk_ < chunks_); });
+      const auto ready = [&] {
+        return stopping_ || (generation_ != seen && next_chunk_ < chunks_);
+      };
+      if (!ready()) {
+        // The next job usually follows within microseconds (ops called one after another): wait
+        // for it awake a little while before sleeping, since waking a sleeping thread costs
+        // tens of microseconds.
+        lock.unlock();
+        spin_while([&] { return posted_.load(std::memory_order_acquire) == seen; });
+        lock.lock();
+      }
+      wake_.wait(lock, ready);
       if (stopping_) return;
       seen = generation_;
       while (next_chunk_ < chunks_) {
@@ -107,8 +121,21 @@ class ThreadPool {
         lock.unlock();
         run_chunk(chunk);
         lock.lock();
-        if (--pending_ == 0) done_.notify_one();
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
       }
+    }
+  }
+
+  // Busy-waits while `waiting()` holds, for at most about kSpin pauses.
+  template <class F>
+  static void spin_while(F waiting) {
+    constexpr int kSpin = 4096;
+    for (int i = 0; i < kSpin && waiting(); ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#else
+      std::this_thread::yield();
+#endif
     }
   }
 
@@ -121,8 +148,10 @@ class ThreadPool {
   const std::function<void(int)>* job_ = nullptr;
   int chunks_ = 0;
   int next_chunk_ = 0;
-  int pending_ = 0;
+  std::atomic<int> pending_ = 0;
   std::uint64_t generation_ = 0;
+  // generation_, readable without the lock: what spinning workers watch.
+  std::atomic<std::uint64_t> posted_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
 };
