@@ -181,20 +181,22 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> TruncateSaturating(DF df, hn::Vec<DF>
   return hn::IfThenZeroElse(hn::RebindMask(di, hn::IsNaN(x)), r);
 }
 
-void FloatToInt32(const float* in, std::int32_t* out, std::size_t n) {
-  const hn::ScalableTag<float> df;
+// Floats to the signed integers of the same width, by float_to_int's rules.
+template <class TF, class TI>
+HWY_INLINE void FloatToInt(const TF* in, TI* out, std::size_t n) {
+  const hn::ScalableTag<TF> df;
   const hn::RebindToSigned<decltype(df)> di;
   ConvertArray(
       df, di, in, out, n, [&](auto x) { return TruncateSaturating(df, x); },
-      [](float x) { return float_to_int<std::int32_t>(x); });
+      [](TF x) { return float_to_int<TI>(x); });
+}
+
+void FloatToInt32(const float* in, std::int32_t* out, std::size_t n) {
+  FloatToInt(in, out, n);
 }
 
 void DoubleToInt64(const double* in, std::int64_t* out, std::size_t n) {
-  const hn::ScalableTag<double> df;
-  const hn::RebindToSigned<decltype(df)> di;
-  ConvertArray(
-      df, di, in, out, n, [&](auto x) { return TruncateSaturating(df, x); },
-      [](double x) { return float_to_int<std::int64_t>(x); });
+  FloatToInt(in, out, n);
 }
 
 }  // namespace kcore::cpu::HWY_NAMESPACE

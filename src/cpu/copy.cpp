@@ -61,8 +61,7 @@ void copy_elements(std::byte* dst, const Strides& dst_strides, const Tensor& src
       return;
     }
   }
-  loop.run([isz](std::array<std::byte*, 2> p, std::array<std::int64_t, 2> s, std::int64_t n) {
-    const auto step = static_cast<std::int64_t>(isz);
+  loop.run([isz, step](std::array<std::byte*, 2> p, std::array<std::int64_t, 2> s, std::int64_t n) {
     if (s[0] == step && s[1] == step) {
       std::memcpy(p[0], p[1], static_cast<std::size_t>(n) * isz);
       return;

@@ -127,17 +127,18 @@ struct Reducer {
   static A contiguous_sum(const T* q, std::int64_t n) {
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       return cpu::contiguous_sum(q, static_cast<std::size_t>(n));  // the same folds, in SIMD
+    } else {
+      constexpr int kLanes = 16;
+      A lanes[kLanes] = {};
+      std::int64_t i = 0;
+      for (; i + kLanes <= n; i += kLanes) {
+        for (int j = 0; j < kLanes; ++j) lanes[j] = plus(lanes[j], widen(q[i + j]));
+      }
+      A s = A(0);
+      for (; i < n; ++i) s = plus(s, widen(q[i]));
+      for (int j = 0; j < kLanes; ++j) s = plus(s, lanes[j]);
+      return s;
     }
-    constexpr int kLanes = 16;
-    A lanes[kLanes] = {};
-    std::int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-      for (int j = 0; j < kLanes; ++j) lanes[j] = plus(lanes[j], widen(q[i + j]));
-    }
-    A s = A(0);
-    for (; i < n; ++i) s = plus(s, widen(q[i]));
-    for (int j = 0; j < kLanes; ++j) s = plus(s, lanes[j]);
-    return s;
   }
 
   static A widen(T v) {
