@@ -37,6 +37,9 @@ class Primitive {
   virtual std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const = 0;
   virtual std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                        std::span<const TensorSpec> outputs) const = 0;
+  // infer then eval_cpu, for a primitive with one output. Primitives on the per-call hot path
+  // override it to skip the vectors of specs and outputs; bind1 calls it on untraced inputs.
+  virtual Tensor evaluate_single(std::span<const Tensor> inputs) const;
   virtual Differentiability differentiability() const { return Differentiability::Differentiable; }
   // Cotangents of the inputs (nullopt: none flows to that input), given the primals, the
   // outputs and the outputs' cotangents. Written with public ops, so that they compose. A

@@ -20,6 +20,16 @@ std::map<std::string, PrimitiveExamples, std::less<>>& examples_registry() {
   return examples;
 }
 
+// The tracer of the highest-level interpreter among the inputs; nullptr when none is traced.
+const Tracer* top_tracer(std::span<const Tensor> inputs) {
+  const Tracer* top = nullptr;
+  for (const Tensor& t : inputs) {
+    const Tracer* tr = t.tracer().get();
+    if (tr != nullptr && (top == nullptr || tr->level() > top->level())) top = tr;
+  }
+  return top;
+}
+
 }  // namespace
 
 std::vector<std::optional<Tensor>> Primitive::vjp(std::span<const Tensor> /*primals*/,
@@ -46,18 +56,20 @@ std::vector<Tensor> evaluate(const Primitive& primitive, std::span<const Tensor>
   return primitive.eval_cpu(inputs, specs);
 }
 
+Tensor Primitive::evaluate_single(std::span<const Tensor> inputs) const {
+  return std::move(evaluate(*this, inputs).front());
+}
+
 std::vector<Tensor> bind(const PrimitivePtr& primitive, std::span<const Tensor> inputs) {
-  const Tracer* top = nullptr;
-  for (const Tensor& t : inputs) {
-    const Tracer* tr = t.tracer().get();
-    if (tr != nullptr && (top == nullptr || tr->level() > top->level())) top = tr;
-  }
-  if (top != nullptr) return top->interpreter().process(primitive, inputs);
+  if (const Tracer* top = top_tracer(inputs)) return top->interpreter().process(primitive, inputs);
   return evaluate(*primitive, inputs);
 }
 
 Tensor bind1(const PrimitivePtr& primitive, std::span<const Tensor> inputs) {
-  return std::move(bind(primitive, inputs).front());
+  if (const Tracer* top = top_tracer(inputs)) {
+    return std::move(top->interpreter().process(primitive, inputs).front());
+  }
+  return primitive->evaluate_single(inputs);
 }
 
 Tensor bind1(const PrimitivePtr& primitive, std::initializer_list<Tensor> inputs) {

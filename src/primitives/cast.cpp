@@ -12,7 +12,11 @@ std::vector<TensorSpec> Cast::infer(std::span<const Tensor> inputs) const {
 
 std::vector<Tensor> Cast::eval_cpu(std::span<const Tensor> inputs,
                                    std::span<const TensorSpec> /*outputs*/) const {
-  return {cpu::cast_kernel(inputs[0], dtype_).with_weak(false)};
+  return single_output(evaluate_single(inputs));
+}
+
+Tensor Cast::evaluate_single(std::span<const Tensor> inputs) const {
+  return cpu::cast_kernel(inputs[0], dtype_).with_weak(false);
 }
 
 }  // namespace kcore

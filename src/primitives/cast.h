@@ -11,6 +11,7 @@ class Cast final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  Tensor evaluate_single(std::span<const Tensor> inputs) const override;
   Differentiability differentiability() const override;
   std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
                                          std::span<const Tensor> outputs,

@@ -240,10 +240,10 @@ constexpr std::int64_t kMathGrain = 16384;
 
 }  // namespace
 
-std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
+TensorSpec Unary::output_spec(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
   const DType d = x.dtype();
-  if (op_ == UnaryOp::LogicalNot) return {{x.shape(), DType::Bool, false}};
+  if (op_ == UnaryOp::LogicalNot) return {x.shape(), DType::Bool, false};
   const Promoted p = promote({{d, x.weak()}}, name());
   switch (op_) {
     case UnaryOp::Negative:
@@ -252,28 +252,30 @@ std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
             "negative: received a bool tensor; expected a numeric dtype "
             "(use logical_not for bool)");
       }
-      return {{x.shape(), p.dtype, p.weak}};
+      return {x.shape(), p.dtype, p.weak};
     case UnaryOp::Abs:
-      if (d == DType::Complex64) return {{x.shape(), DType::Float32, false}};
-      if (d == DType::Complex128) return {{x.shape(), DType::Float64, false}};
-      return {{x.shape(), p.dtype, p.weak}};
+      if (d == DType::Complex64) return {x.shape(), DType::Float32, false};
+      if (d == DType::Complex128) return {x.shape(), DType::Float64, false};
+      return {x.shape(), p.dtype, p.weak};
     default:
-      if (is_bool(d) || is_integer(d)) return {{x.shape(), DType::Float32, false}};
-      return {{x.shape(), p.dtype, p.weak}};
+      if (is_bool(d) || is_integer(d)) return {x.shape(), DType::Float32, false};
+      return {x.shape(), p.dtype, p.weak};
   }
 }
 
-std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
-                                    std::span<const TensorSpec> outputs) const {
-  const TensorSpec& spec = outputs[0];
+std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
+  return {output_spec(inputs)};
+}
+
+Tensor Unary::run(std::span<const Tensor> inputs, const TensorSpec& spec) const {
   Tensor out = Tensor::empty(spec.shape, spec.dtype, spec.weak);
   if (op_ == UnaryOp::LogicalNot) {
     const Tensor b = cpu::cast_kernel(inputs[0], DType::Bool);
     cpu::map_unary<bool, bool>(out, b, [](bool v) { return !v; });
-    return single_output(std::move(out));
+    return out;
   }
   if (op_ == UnaryOp::Abs && is_bool(inputs[0].dtype())) {
-    return {inputs[0]};
+    return inputs[0];
   }
   // abs of complex reads complex and writes real; every other op computes in the output dtype
   // (a weak float scalar is held as float64 and resolves to float32 here).
@@ -314,7 +316,16 @@ std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
       map_unary_constant_op<T>(op, out, x);
     }
   });
-  return single_output(std::move(out));
+  return out;
+}
+
+std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
+                                    std::span<const TensorSpec> outputs) const {
+  return single_output(run(inputs, outputs[0]));
+}
+
+Tensor Unary::evaluate_single(std::span<const Tensor> inputs) const {
+  return run(inputs, output_spec(inputs));
 }
 
 Differentiability Unary::differentiability() const {
@@ -330,9 +341,9 @@ Promoted Binary::operand_dtype(std::span<const Tensor> inputs) const {
   return promote(std::span<const DTypeArg>(args.data(), op_ == BinaryOp::Divide ? 3 : 2), name());
 }
 
-std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
+TensorSpec Binary::output_spec(std::span<const Tensor> inputs) const {
   const Shape shape = broadcast_shapes(inputs[0].shape(), inputs[1].shape(), name());
-  if (is_logical(op_)) return {{shape, DType::Bool, false}};
+  if (is_logical(op_)) return {shape, DType::Bool, false};
   const Promoted p = operand_dtype(inputs);
   if (is_comparison(op_)) {
     if (is_ordering(op_) && is_complex(p.dtype)) {
@@ -341,7 +352,7 @@ std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
                       std::string(kcore::name(inputs[1].dtype())) +
                       "); expected real dtypes, complex numbers have no order");
     }
-    return {{shape, DType::Bool, false}};
+    return {shape, DType::Bool, false};
   }
   if (op_ == BinaryOp::Subtract && is_bool(p.dtype)) {
     throw TypeError(
@@ -349,12 +360,14 @@ std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
         "(use logical_xor or not_equal for bool)");
   }
   const bool both_weak = inputs[0].weak() && inputs[1].weak();
-  return {{shape, p.dtype, p.weak && both_weak}};
+  return {shape, p.dtype, p.weak && both_weak};
 }
 
-std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
-                                     std::span<const TensorSpec> outputs) const {
-  const TensorSpec& spec = outputs[0];
+std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
+  return {output_spec(inputs)};
+}
+
+Tensor Binary::run(std::span<const Tensor> inputs, const TensorSpec& spec) const {
   Tensor out = Tensor::empty(spec.shape, spec.dtype, spec.weak);
   const BinaryOp op = op_;
   if (is_logical(op)) {
@@ -365,7 +378,7 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
     } else {
       cpu::map_binary<bool, bool>(out, a, b, [](bool x, bool y) { return x || y; });
     }
-    return single_output(std::move(out));
+    return out;
   }
   const DType operand = operand_dtype(inputs).dtype;
   // The op becomes a compile-time constant, so that the inner loops vectorise; one element of
@@ -395,7 +408,7 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
             f(cpu::load_converted<T>(inputs[0]), cpu::load_converted<T>(inputs[1]));
       });
     });
-    return single_output(std::move(out));
+    return out;
   }
   const Tensor a = cpu::cast_kernel(inputs[0], operand);
   const Tensor b = cpu::cast_kernel(inputs[1], operand);
@@ -403,7 +416,16 @@ std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
     with_element_op.template operator()<T>(
         [&]<class Out>(auto f) { cpu::map_binary<Out, T>(out, a, b, f); });
   });
-  return single_output(std::move(out));
+  return out;
+}
+
+std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
+                                     std::span<const TensorSpec> outputs) const {
+  return single_output(run(inputs, outputs[0]));
+}
+
+Tensor Binary::evaluate_single(std::span<const Tensor> inputs) const {
+  return run(inputs, output_spec(inputs));
 }
 
 Differentiability Binary::differentiability() const {

@@ -32,6 +32,7 @@ class Unary final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  Tensor evaluate_single(std::span<const Tensor> inputs) const override;
   Differentiability differentiability() const override;
   UnaryOp op() const { return op_; }
   std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
@@ -40,6 +41,8 @@ class Unary final : public Primitive {
   Batched batch(std::span<const Tensor> inputs, std::span<const int> batch_axes) const override;
 
  private:
+  TensorSpec output_spec(std::span<const Tensor> inputs) const;
+  Tensor run(std::span<const Tensor> inputs, const TensorSpec& spec) const;
   UnaryOp op_;
 };
 
@@ -50,6 +53,7 @@ class Binary final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  Tensor evaluate_single(std::span<const Tensor> inputs) const override;
   Differentiability differentiability() const override;
   BinaryOp op() const { return op_; }
   std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
@@ -60,6 +64,8 @@ class Binary final : public Primitive {
  private:
   // The dtype both operands are converted to before the kernel runs.
   Promoted operand_dtype(std::span<const Tensor> inputs) const;
+  TensorSpec output_spec(std::span<const Tensor> inputs) const;
+  Tensor run(std::span<const Tensor> inputs, const TensorSpec& spec) const;
   BinaryOp op_;
 };
 

@@ -83,24 +83,35 @@ std::optional<Strides> reshape_strides(const Tensor& x, const Shape& shape) {
 
 }  // namespace
 
-std::vector<TensorSpec> Reshape::infer(std::span<const Tensor> inputs) const {
-  const Tensor& x = inputs[0];
+void Reshape::check_size(const Tensor& x) const {
   if (checked_size(shape_, "reshape") != x.size()) {
     throw ValueError("reshape: cannot reshape a tensor of shape " + format_shape(x.shape()) + " (" +
                      std::to_string(x.size()) + " elements) into shape " + format_shape(shape_) +
                      "; expected the same number of elements");
   }
+}
+
+std::vector<TensorSpec> Reshape::infer(std::span<const Tensor> inputs) const {
+  const Tensor& x = inputs[0];
+  check_size(x);
   return {{shape_, x.dtype(), x.weak()}};
 }
 
 std::vector<Tensor> Reshape::eval_cpu(std::span<const Tensor> inputs,
                                       std::span<const TensorSpec> /*outputs*/) const {
-  const Tensor& x = inputs[0];
-  if (auto strides = reshape_strides(x, shape_)) {
-    return single_output(Tensor::view(x, shape_, *strides, x.offset()));
-  }
+  return single_output(reshaped(inputs[0]));
+}
+
+Tensor Reshape::evaluate_single(std::span<const Tensor> inputs) const {
+  check_size(inputs[0]);
+  return reshaped(inputs[0]);
+}
+
+Tensor Reshape::reshaped(const Tensor& x) const {
+  if (auto strides = reshape_strides(x, shape_))
+    return Tensor::view(x, shape_, *strides, x.offset());
   const Tensor c = contiguous_copy(x);
-  return single_output(Tensor::view(c, shape_, contiguous_strides(shape_), 0));
+  return Tensor::view(c, shape_, contiguous_strides(shape_), 0);
 }
 
 std::vector<TensorSpec> Transpose::infer(std::span<const Tensor> inputs) const {

@@ -23,6 +23,7 @@ class Reshape final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  Tensor evaluate_single(std::span<const Tensor> inputs) const override;
   std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
                                          std::span<const Tensor> outputs,
                                          std::span<const Tensor> cotangents) const override;
@@ -30,6 +31,8 @@ class Reshape final : public Primitive {
   const Shape& shape() const { return shape_; }
 
  private:
+  void check_size(const Tensor& x) const;
+  Tensor reshaped(const Tensor& x) const;
   Shape shape_;
 };
 

@@ -202,8 +202,7 @@ std::string_view Reduce::name() const {
   return "reduce";
 }
 
-std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
-  const Tensor& x = inputs[0];
+TensorSpec Reduce::output_spec(const Tensor& x) const {
   // A weak float scalar is held as float64 and resolves to float32, as in the elementwise ops.
   const DType d = promote({{x.dtype(), x.weak()}}, name()).dtype;
   Shape shape;
@@ -232,13 +231,23 @@ std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
                        std::string(name()) + " has no identity");
     }
   }
-  return {{shape, out, false}};
+  return {shape, out, false};
+}
+
+std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
+  return {output_spec(inputs[0])};
 }
 
 std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
                                      std::span<const TensorSpec> outputs) const {
-  const Tensor& x = inputs[0];
-  const TensorSpec& spec = outputs[0];
+  return single_output(run(inputs[0], outputs[0]));
+}
+
+Tensor Reduce::evaluate_single(std::span<const Tensor> inputs) const {
+  return run(inputs[0], output_spec(inputs[0]));
+}
+
+Tensor Reduce::run(const Tensor& x, const TensorSpec& spec) const {
   Tensor out = Tensor::empty(spec.shape, spec.dtype);
   const std::int64_t isz = static_cast<std::int64_t>(itemsize(x.dtype()));
   Dims kept;
@@ -249,7 +258,7 @@ std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
   }
   const std::int64_t m = kept.size;
   const std::int64_t k = red.size;
-  if (m == 0) return {out};
+  if (m == 0) return out;
   const ReduceOp op = op_;
   cpu::dispatch(x.dtype(), [&]<class T>() {
     if constexpr (!std::is_same_v<T, float8_e4m3fn> && !std::is_same_v<T, float8_e5m2>) {
@@ -356,7 +365,7 @@ std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
       });
     }
   });
-  return {out};
+  return out;
 }
 
 }  // namespace kcore

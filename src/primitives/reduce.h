@@ -19,6 +19,7 @@ class Reduce final : public Primitive {
   std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
   std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
                                std::span<const TensorSpec> outputs) const override;
+  Tensor evaluate_single(std::span<const Tensor> inputs) const override;
   std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
                                          std::span<const Tensor> outputs,
                                          std::span<const Tensor> cotangents) const override;
@@ -28,6 +29,8 @@ class Reduce final : public Primitive {
   bool keepdims() const { return keepdims_; }
 
  private:
+  TensorSpec output_spec(const Tensor& x) const;
+  Tensor run(const Tensor& x, const TensorSpec& spec) const;
   ReduceOp op_;
   std::vector<std::int64_t> axes_;
   bool keepdims_;
