@@ -109,13 +109,17 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, bool weak) {
       throw ValueError("empty: received shape " + format_shape(shape) +
                        ", expected non-negative dimensions");
     }
-    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) {
+    if (__builtin_mul_overflow(n, d, &n)) {
       throw ValueError("empty: shape " + format_shape(shape) + " has too many elements");
     }
-    n *= d;
   }
-  const auto bytes = static_cast<std::size_t>(n) * itemsize(dtype);
-  return Tensor(std::make_shared<Storage>(bytes), shape, contiguous_strides(shape), 0, dtype, weak);
+  std::int64_t bytes = 0;
+  if (__builtin_mul_overflow(n, static_cast<std::int64_t>(itemsize(dtype)), &bytes)) {
+    throw ValueError("empty: shape " + format_shape(shape) + " of " + std::string(name(dtype)) +
+                     " needs more than 2**63 bytes");
+  }
+  return Tensor(std::make_shared<Storage>(static_cast<std::size_t>(bytes)), shape,
+                contiguous_strides(shape), 0, dtype, weak);
 }
 
 Tensor Tensor::view(const Tensor& base, Shape shape, Strides strides, std::int64_t offset) {

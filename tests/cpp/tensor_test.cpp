@@ -222,6 +222,10 @@ TEST(Tensor, EmptyValidatesTheShape) {
   EXPECT_THROW(Tensor::empty({2, -1}, DType::Float32), kcore::ValueError);
   EXPECT_THROW(Tensor::empty({std::int64_t{1} << 40, std::int64_t{1} << 40}, DType::Float32),
                kcore::ValueError);
+  // Elements that fit in int64 whose bytes do not: no wrapped-around small buffer.
+  EXPECT_THROW(Tensor::empty({std::int64_t{1} << 62}, DType::Complex128), kcore::ValueError);
+  EXPECT_THROW(Tensor::empty({std::int64_t{1} << 61, 4}, DType::Int8), kcore::ValueError);
+  EXPECT_EQ(Tensor::empty({0, std::int64_t{1} << 62, 4}, DType::Complex128).size(), 0);
 }
 
 // ---- Creation ops ---------------------------------------------------------------------------
