@@ -120,8 +120,12 @@ std::optional<DType> builtin_dtype(PyArrayObject* arr) {
   }
 }
 
+// Below this, a contiguous array is copied with one memcpy on the calling thread.
+constexpr std::size_t kSmallCopyBytes = std::size_t{1} << 16;
+
 // A copy of a NumPy array's elements, read from the array's struct (no Python calls); nullopt
 // when its dtype is not one of NumPy's own or a stride is not a multiple of the itemsize.
+
 std::optional<Tensor> from_ndarray(PyObject* obj) {
   auto* arr = reinterpret_cast<PyArrayObject*>(obj);
   const auto dtype = builtin_dtype(arr);
@@ -129,8 +133,16 @@ std::optional<Tensor> from_ndarray(PyObject* obj) {
   const int ndim = PyArray_NDIM(arr);
   const npy_intp* dims = PyArray_DIMS(arr);
   const npy_intp* strides = PyArray_STRIDES(arr);
-  const auto isz = static_cast<npy_intp>(itemsize(*dtype));
   Shape shape(dims, dims + ndim);
+  // Small contiguous arrays, the per-call case: one memcpy (larger ones take the parallel copy).
+  const auto nbytes = static_cast<std::size_t>(PyArray_NBYTES(arr));
+  if (nbytes > 0 && nbytes <= kSmallCopyBytes && PyArray_IS_C_CONTIGUOUS(arr) &&
+      PyArray_ISNOTSWAPPED(arr) && *dtype != DType::Bool) {
+    Tensor out = Tensor::empty(shape, *dtype);
+    std::memcpy(out.mutable_bytes(), PyArray_DATA(arr), nbytes);
+    return out;
+  }
+  const auto isz = static_cast<npy_intp>(itemsize(*dtype));
   Strides byte_strides(strides, strides + ndim);
   for (auto s : byte_strides) {
     if (s % isz != 0) return std::nullopt;

@@ -141,7 +141,7 @@ void logical_operator(nb::class_<Tensor>& cls, const char* op, const char* rop) 
 }  // namespace
 
 void bind_tensor(nb::module_& m) {
-  nb::class_<Tensor> cls(m, "Tensor", nb::type_slots(tensor_slots),
+  nb::class_<Tensor> cls(m, "Tensor", nb::type_slots(tensor_slots), nb::pooled(),
                          "An immutable n-d array of one dtype (kcore's tensor).");
   cls.def_prop_ro(
          "shape", [](const Tensor& t) { return shape_tuple(t.shape()); },
