@@ -220,6 +220,10 @@ bool is_sparse_object(nb::handle x) {
   return PyObject_TypeCheck(x.ptr(), type) != 0;
 }
 
+bool is_ndarray_exact(nb::handle x) {
+  return PyArray_CheckExact(x.ptr());
+}
+
 DType to_dtype(nb::handle dtype) {
   if (dtype.is_none()) return DType::Float32;
   if (dtype.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
@@ -245,8 +249,12 @@ std::optional<DType> to_optional_dtype(nb::handle dtype) {
 }
 
 Tensor to_tensor(nb::handle x, std::string_view op) {
-  if (is_tensor_object(x)) return *nb::inst_ptr<Tensor>(x);
   PyObject* p = x.ptr();
+  // A NumPy array is the common foreign input: tested first, by exact type (no subtype walk).
+  if (PyArray_CheckExact(p)) {
+    if (auto t = from_ndarray(p)) return std::move(*t);
+  }
+  if (is_tensor_object(x)) return *nb::inst_ptr<Tensor>(x);
   if (PyBool_Check(p)) return Tensor(p == Py_True);
   if (PyLong_CheckExact(p)) return from_python_int(x, op);
   if (PyFloat_CheckExact(p)) return Tensor(PyFloat_AS_DOUBLE(p));

@@ -21,6 +21,8 @@ std::optional<DType> to_optional_dtype(nb::handle dtype);
 // (nb::isinstance looks them up on every call).
 bool is_tensor_object(nb::handle x);
 bool is_sparse_object(nb::handle x);
+// An instance of numpy.ndarray itself (not of a subclass).
+bool is_ndarray_exact(nb::handle x);
 
 // Any input keras.ops accepts, as a tensor: kcore tensors as they are; Python scalars as weak
 // scalars; NumPy arrays (any strides, any byte order), objects with __array__ or __dlpack__, and

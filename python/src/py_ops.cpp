@@ -49,6 +49,7 @@ nb::object py_convert_to_tensor(nb::handle x, nb::handle dtype, nb::handle spars
         "expected ragged=None or False");
   }
   const std::optional<DType> d = to_optional_dtype(dtype);
+  if (is_ndarray_exact(x)) return wrap(to_strong_tensor(x, d, "convert_to_tensor"));
   if (is_sparse_object(x)) {
     std::optional<bool> sp;
     if (!sparse.is_none()) sp = nb::cast<bool>(sparse);
