@@ -156,9 +156,12 @@ class Worker:
             self.proc.kill()
 
 
-def time_case(workers, prepare, repeats) -> dict:
+def time_case(workers, prepare, repeats, gap=0.0) -> dict:
     """Prepares a case in every worker, then takes `repeats` samples of each, interleaved (the
-    order rotates every round). Returns impl -> record."""
+    order rotates every round), `gap` seconds apart. Returns impl -> record.
+
+    The gap matters on more than one thread: a pool that spins after its last task (libgomp's,
+    in torch, spins for milliseconds) takes a core from the next worker's sample."""
     recs = {}
     for w in workers:
         recs[w.impl] = w.ask(prepare) if not w.missing else {"status": "missing"}
@@ -167,6 +170,8 @@ def time_case(workers, prepare, repeats) -> dict:
     for r in range(repeats):
         k = r % len(live) if live else 0
         for w in live[k:] + live[:k]:
+            if gap > 0:
+                time.sleep(gap)
             ans = w.ask({"cmd": "sample"})
             if "t" in ans:
                 samples[w.impl].append(ans["t"])
@@ -234,6 +239,9 @@ def main():
     ap.add_argument("--peers", default=",".join(optable.PEERS),
                     help="peers to time (default: all of numpy,jax,torch,mlx)")
     ap.add_argument("--repeats", type=int, default=7, help="timed samples per case (median)")
+    ap.add_argument("--sample-gap", type=float, default=0.02,
+                    help="seconds between samples on more than one thread, so that one "
+                         "library's spinning threads are idle before the next is timed")
     ap.add_argument("--target", type=float, default=0.01,
                     help="seconds per sample; calls per sample are chosen to fill it")
     ap.add_argument("--cpp", default=os.path.join(ROOT, "build/bench/bench/cpp/kcore_bench"),
@@ -309,6 +317,7 @@ def main():
         if not first and "ops" not in sections:
             continue  # the other sections run at the first thread count only
         log(f"threads={threads} (CPUs {pinned})")
+        gap = args.sample_gap if threads > 1 else 0.0
         workers = [Worker(impl, threads, pinned, args, log_dir) for impl in ["kcore"] + peer_list]
         for w in workers:
             if w.version:
@@ -330,7 +339,7 @@ def main():
                 t0 = time.time()
                 for n in results["sizes"]:
                     recs = time_case(workers, {"cmd": "prepare", "op": op.name, "size": n},
-                                     args.repeats)
+                                     args.repeats, gap)
                     for impl, rec in recs.items():
                         rec.update(op=op.name, size=n, threads=threads, impl=impl)
                         results["cases"].append(rec)
