@@ -69,6 +69,23 @@ TEST(Registry, EveryPrimitiveHasExamplesAndRules) {
   }
 }
 
+TEST(Registry, EvaluateSingleMatchesEvaluate) {
+  for (const auto& kind : registered_primitives()) {
+    SCOPED_TRACE(kind.name);
+    for (const auto& e : kind.examples()) {
+      // Held twice, so that no kernel reuses an input's buffer between the two evaluations.
+      const std::vector<Tensor> inputs = e.inputs;
+      const auto specs = e.primitive->infer(inputs);
+      const auto outputs = evaluate(*e.primitive, inputs);
+      const Tensor single = e.primitive->evaluate_single(inputs);
+      expect_identical(single, outputs.front(), kind.name);
+      EXPECT_EQ(single.shape(), specs.front().shape) << kind.name;
+      EXPECT_EQ(single.dtype(), specs.front().dtype) << kind.name;
+      EXPECT_EQ(single.weak(), specs.front().weak) << kind.name;
+    }
+  }
+}
+
 TEST(Rules, BatchingEqualsLoopAndStack) {
   for (const auto& kind : registered_primitives()) {
     if (kind.examples == nullptr) continue;
