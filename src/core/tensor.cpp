@@ -34,7 +34,9 @@ Strides contiguous_strides(std::span<const std::int64_t> shape) {
   std::int64_t acc = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
     s[i] = acc;
-    acc *= std::max<std::int64_t>(shape[i], 1);
+    // Only a zero-size shape can overflow here (its zero dimension is counted as 1); its
+    // strides address no element, so the outer ones are left at 0.
+    if (__builtin_mul_overflow(acc, std::max<std::int64_t>(shape[i], 1), &acc)) acc = 0;
   }
   return s;
 }
