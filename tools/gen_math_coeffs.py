@@ -1,4 +1,5 @@
-"""Generates src/cpu/math_coeffs.inc: the polynomial coefficients of kcore's erf and erfinv.
+"""Generates src/cpu/math_coeffs.inc: the polynomial coefficients of kcore's erf and erfinv
+(and of the float32 exp inside logsumexp's sums).
 
 Every polynomial is a minimax fit (tools/remez.py, in 50-digit mpmath arithmetic) of the exact
 function; the float32 coefficients are rounded one at a time, lowest first, each time refitting
@@ -207,6 +208,20 @@ lc, le = round_f32_sequentially(Lf, mp.sqrt(2) / 2 - 1, mp.sqrt(2) - 1, LOG32_DE
 log("log32 rel err", mp.nstr(le, 3))
 emit(f"constexpr int kLog32Degree = {LOG32_DEG};")
 table("kLog32", "float", lc, hexf32)
+emit()
+
+# ------------------------------------------------------------------------------------------------
+# float32 exp for the sums of logsumexp: e^r = 1 + r + r^2 * E(r) for |r| <= ln2/2 (relative error
+# of e^r), the result scaled by 2^k outside.
+# ------------------------------------------------------------------------------------------------
+EXP32_DEG = 4
+Ef = lambda r: (mp.exp(r) - 1 - r) / (r * r) if r != 0 else mp.mpf(0.5)  # noqa: E731
+HALF_LN2 = mp.log(2) / 2
+ec, ee = round_f32_sequentially(Ef, -HALF_LN2, HALF_LN2, EXP32_DEG,
+                                lambda r: (r * r + mp.mpf(10) ** -40) / mp.exp(r))
+log("exp32 rel err", mp.nstr(ee, 3))
+emit(f"constexpr int kExp32Degree = {EXP32_DEG};")
+table("kExp32", "float", ec, hexf32)
 emit()
 
 # ------------------------------------------------------------------------------------------------

@@ -473,26 +473,57 @@ LsePartial LseSpecial(const T* x, std::size_t n) {
   return {-kInf, 0.0};
 }
 
+// The max of n > 0 elements, or NaN when one of them is NaN.
 template <class T>
-T BlockMax(const T* x, std::size_t n) {
+T MaxOrNaN(const T* x, std::size_t n) {
   const hn::ScalableTag<T> d;
   const std::size_t lanes = hn::Lanes(d);
   auto m0 = hn::Set(d, -std::numeric_limits<T>::infinity());
   auto m1 = m0;
+  auto nan = hn::Zero(d);  // lanes that saw a NaN hold all ones
   std::size_t i = 0;
   for (; i + 2 * lanes <= n; i += 2 * lanes) {
-    m0 = hn::Max(m0, hn::LoadU(d, x + i));
-    m1 = hn::Max(m1, hn::LoadU(d, x + i + lanes));
+    const auto v0 = hn::LoadU(d, x + i);
+    const auto v1 = hn::LoadU(d, x + i + lanes);
+    m0 = hn::Max(m0, v0);
+    m1 = hn::Max(m1, v1);
+    nan = hn::Or(nan, hn::Or(hn::VecFromMask(d, hn::IsNaN(v0)), hn::VecFromMask(d, hn::IsNaN(v1))));
   }
   T m = hn::GetLane(hn::MaxOfLanes(d, hn::Max(m0, m1)));
-  for (; i < n; ++i) m = std::isnan(x[i]) ? x[i] : std::max(m, x[i]);
-  return m;
+  bool any_nan = false;
+  if (!hn::AllTrue(d, hn::Eq(nan, hn::Zero(d)))) {
+    for (std::size_t j = 0; j < i; ++j) any_nan = any_nan || std::isnan(x[j]);
+  }
+  for (; i < n; ++i) {
+    any_nan = any_nan || std::isnan(x[i]);
+    m = std::max(m, x[i]);
+  }
+  return any_nan ? std::numeric_limits<T>::quiet_NaN() : m;
+}
+// e^y for y <= 0, within about an ulp: e^y = 2^k e^r, k = round(y / ln2), |r| <= ln2/2,
+// e^r = 1 + r + r^2 E(r). y is clamped at -80 (e^-80 is nothing beside logsumexp's sum, which is
+// at least 1) so that 2^k, added to the exponent bits, stays normal.
+template <class D>
+HWY_INLINE hn::Vec<D> ExpNonPositiveF32(D d, hn::Vec<D> y) {
+  const hn::RebindToSigned<D> di;
+  constexpr float kShifter = 0x1.8p23f;  // adding it rounds to an integer
+  constexpr float kLn2Hi = 0x1.62e43p-1f;
+  constexpr float kLn2Lo = -0x1.05c61p-29f;
+  y = hn::Max(y, hn::Set(d, -80.0f));
+  const auto shifted = Fma(d, y, hn::Set(d, 0x1.715476p+0f), hn::Set(d, kShifter));
+  const auto k = hn::Sub(shifted, hn::Set(d, kShifter));
+  auto r = Fnma(d, k, hn::Set(d, kLn2Hi), y);
+  r = Fnma(d, k, hn::Set(d, kLn2Lo), r);
+  auto e = hn::Set(d, co::kExp32[co::kExp32Degree]);
+  for (int j = co::kExp32Degree - 1; j >= 0; --j) e = Fma(d, e, r, hn::Set(d, co::kExp32[j]));
+  const auto er = hn::Add(Fma(d, hn::Mul(r, r), e, r), hn::Set(d, 1.0f));
+  const auto ki = hn::Sub(hn::BitCast(di, shifted), hn::BitCast(di, hn::Set(d, kShifter)));
+  return hn::BitCast(d, hn::Add(hn::BitCast(di, er), hn::ShiftLeft<23>(ki)));
 }
 
-LsePartial LseF32(const float* x, std::size_t n) {
-  if (n == 0) return {};
-  const float m = BlockMax(x, n);
-  if (!std::isfinite(m)) return LseSpecial(x, n);
+// sum of e^(x[i] - m) over n elements, none NaN, none above m. Four vectors at a time are summed
+// pairwise in float (two roundings), then added in float64.
+double ExpSumF32(const float* x, std::size_t n, float m) {
   double s = 0.0;
   std::size_t i = 0;
 #if HWY_TARGET != HWY_SCALAR
@@ -501,26 +532,49 @@ LsePartial LseF32(const float* x, std::size_t n) {
   const hn::Repartition<double, decltype(d)> dd;
   const std::size_t lanes = hn::Lanes(d);
   const auto vm = hn::Set(d, m);
-  const auto lowest = hn::Set(d, -104.0f);  // exp underflows to 0 below; keeps -inf out of Exp
+  auto term = [&](std::size_t at) {
+    return ExpNonPositiveF32(d, hn::Sub(hn::LoadU(d, x + at), vm));
+  };
   auto s0 = hn::Zero(dd);
   auto s1 = hn::Zero(dd);
-  for (; i + lanes <= n; i += lanes) {
-    const auto v = hn::LoadU(d, x + i);
-    const auto e = hn::Exp(d, hn::Max(hn::Sub(v, vm), lowest));
-    // NaN elements: Max may drop them, so put them back.
-    const auto en = hn::IfThenElse(hn::IsNaN(v), v, e);
-    s0 = hn::Add(s0, hn::PromoteTo(dd, hn::LowerHalf(dh, en)));
-    s1 = hn::Add(s1, hn::PromoteTo(dd, hn::UpperHalf(dh, en)));
+  auto add = [&](hn::Vec<decltype(d)> v) {
+    s0 = hn::Add(s0, hn::PromoteTo(dd, hn::LowerHalf(dh, v)));
+    s1 = hn::Add(s1, hn::PromoteTo(dd, hn::UpperHalf(dh, v)));
+  };
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    add(hn::Add(hn::Add(term(i), term(i + lanes)),
+                hn::Add(term(i + 2 * lanes), term(i + 3 * lanes))));
   }
+  for (; i + lanes <= n; i += lanes) add(term(i));
   s = hn::GetLane(hn::SumOfLanes(dd, hn::Add(s0, s1)));
 #endif
   for (; i < n; ++i) s += std::exp(static_cast<double>(x[i]) - m);
-  return {static_cast<double>(m), s};
+  return s;
+}
+
+// One pass over memory: chunks small enough to stay in L1 are read twice, once for their max,
+// once for the sum, which is rescaled when a later chunk raises the max.
+LsePartial LseF32(const float* x, std::size_t n) {
+  constexpr std::size_t kChunk = 2048;
+  double m = -kInf;
+  double s = 0.0;
+  for (std::size_t c = 0; c < n; c += kChunk) {
+    const std::size_t len = std::min(kChunk, n - c);
+    const float cm = MaxOrNaN(x + c, len);
+    if (std::isnan(cm) || cm == kInfF) return LseSpecial(x, n);
+    if (cm == -kInfF) continue;
+    if (cm > m) {
+      s *= std::exp(m - cm);
+      m = cm;
+    }
+    s += ExpSumF32(x + c, len, static_cast<float>(m));
+  }
+  return {m, s};
 }
 
 LsePartial LseF64(const double* x, std::size_t n) {
   if (n == 0) return {};
-  const double m = BlockMax(x, n);
+  const double m = MaxOrNaN(x, n);
   if (!std::isfinite(m)) return LseSpecial(x, n);
   const hn::ScalableTag<double> d;
   const std::size_t lanes = hn::Lanes(d);
@@ -530,12 +584,8 @@ LsePartial LseF64(const double* x, std::size_t n) {
   auto s1 = hn::Zero(d);
   std::size_t i = 0;
   for (; i + 2 * lanes <= n; i += 2 * lanes) {
-    const auto v0 = hn::LoadU(d, x + i);
-    const auto v1 = hn::LoadU(d, x + i + lanes);
-    const auto e0 = hn::Exp(d, hn::Max(hn::Sub(v0, vm), lowest));
-    const auto e1 = hn::Exp(d, hn::Max(hn::Sub(v1, vm), lowest));
-    s0 = hn::Add(s0, hn::IfThenElse(hn::IsNaN(v0), v0, e0));
-    s1 = hn::Add(s1, hn::IfThenElse(hn::IsNaN(v1), v1, e1));
+    s0 = hn::Add(s0, hn::Exp(d, hn::Max(hn::Sub(hn::LoadU(d, x + i), vm), lowest)));
+    s1 = hn::Add(s1, hn::Exp(d, hn::Max(hn::Sub(hn::LoadU(d, x + i + lanes), vm), lowest)));
   }
   double s = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
   for (; i < n; ++i) s += std::exp(x[i] - m);

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <random>
@@ -543,6 +544,58 @@ TEST(LogSumExp, LongRowsAreThreadCountIndependent) {
   EXPECT_EQ(results[0], results[2]);
   check_lse<float>(x, std::nullopt, false, 1e-6);
   check_lse<float>(m, Axes{1}, false, 1e-6);
+}
+
+// The float32 sums run through a SIMD exp, chunk by chunk, rescaled when a later chunk raises
+// the max: rows of every length around the vector and chunk sizes, maxima that rise, fall or sit
+// in the middle, wide and narrow spreads and -inf elements. Each row is shifted so that its result
+// is near 1.5, where an ulp is as fine as the sum's error, and must be within 1 ulp of it.
+TEST(LogSumExp, Float32RowsWithinOneUlp) {
+  std::mt19937 rng(17);
+  std::normal_distribution<double> normal(0, 1);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  double worst = 0;
+  for (std::size_t n : {1, 7, 8, 31, 32, 33, 2047, 2048, 2049, 4100, 9000, 65536, 70000}) {
+    for (int pattern = 0; pattern < 5; ++pattern) {
+      const double spread = std::pow(10.0, -3 + 5 * uniform(rng));
+      std::vector<float> v(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double ramp = static_cast<double>(i) / static_cast<double>(n);
+        double e = spread * normal(rng);
+        if (pattern == 1) e = 40 * ramp;  // the max rises chunk by chunk
+        if (pattern == 2) e = -40 * ramp;
+        if (pattern == 3 && i % 5 == 0) e = -kInf;
+        if (pattern == 4) e = (i == n / 2 ? 30.0 : spread * normal(rng));
+        v[i] = static_cast<float>(e);
+      }
+      // Shift the row so that its logsumexp is near 1.5, where an ulp (2^-23) is as fine as the
+      // sum's own error.
+      long double shift = -std::numeric_limits<long double>::infinity();
+      for (float e : v) shift = std::max<long double>(shift, e);
+      if (std::isfinite(shift)) {
+        long double t = 0;
+        for (float e : v) t += std::exp(static_cast<long double>(e) - shift);
+        shift += std::log(t) - 1.5L;
+        for (auto& e : v) e = static_cast<float>(e - shift);
+      }
+      long double s = 0;
+      float m = -std::numeric_limits<float>::infinity();
+      for (float e : v) m = std::max(m, e);
+      for (float e : v) s += std::exp(static_cast<long double>(e) - m);
+      const float got = kcore::logsumexp(kcore::convert_to_tensor(v)).to_vector<float>()[0];
+      if (m == -std::numeric_limits<float>::infinity()) {
+        EXPECT_EQ(got, m) << "n " << n;
+        continue;
+      }
+      const double ref = static_cast<double>(m + std::log(s));
+      const float ref32 = std::fabs(static_cast<float>(ref));
+      const double ulp = std::nextafterf(ref32, std::numeric_limits<float>::infinity()) - ref32;
+      worst = std::max(worst, std::fabs(got - ref) / ulp);
+      EXPECT_LE(std::fabs(got - ref), ulp)
+          << "n " << n << " pattern " << pattern << ": " << got << " vs " << ref;
+    }
+  }
+  std::printf("worst: %.3f ulp\n", worst);
 }
 
 TEST(MathGradients, MatchTheFormulas) {
