@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -27,7 +28,9 @@ int default_threads() {
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
-// A fixed set of workers that each take one chunk of the current job.
+// A fixed set of workers and the calling thread take the chunks of the current job one at a
+// time, first come first served: when a worker is slow to wake (its core busy with another
+// process), the caller goes on taking chunks instead of waiting for it.
 class ThreadPool {
  public:
   static ThreadPool& instance() {
@@ -47,18 +50,19 @@ class ThreadPool {
   // Runs job(chunk) for chunk in [0, chunks) on the workers and the calling thread.
   void run(int chunks, const std::function<void(int)>& job) {
     std::lock_guard<std::mutex> run_lock(run_mutex_);
+    std::uint32_t generation = 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &job;
       chunks_ = chunks;
-      next_chunk_ = 1;
-      pending_.store(chunks - 1, std::memory_order_relaxed);
+      pending_.store(chunks, std::memory_order_relaxed);
       error_ = nullptr;
-      ++generation_;
-      posted_.store(generation_, std::memory_order_release);
+      generation = ++generation_;
+      next_.store(std::uint64_t{generation} << 32, std::memory_order_relaxed);
+      posted_.store(generation, std::memory_order_release);
     }
     wake_.notify_all();
-    run_chunk(0);
+    take_chunks(generation, chunks, job);
     spin_while([&] { return pending_.load(std::memory_order_acquire) != 0; });
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
@@ -88,23 +92,35 @@ class ThreadPool {
     workers_.clear();
   }
 
-  void run_chunk(int chunk) {
-    try {
-      (*job_)(chunk);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!error_) error_ = std::current_exception();
+  // Claims and runs chunks of job `generation` until none is left. next_ holds the generation
+  // in its high half and the next unclaimed chunk in its low half, so that a thread still
+  // holding an older job can never claim a chunk of a newer one.
+  void take_chunks(std::uint32_t generation, int chunks, const std::function<void(int)>& job) {
+    std::uint64_t next = next_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((next >> 32) != generation || static_cast<int>(next & 0xffffffffU) >= chunks) return;
+      if (!next_.compare_exchange_weak(next, next + 1, std::memory_order_acq_rel)) continue;
+      try {
+        job(static_cast<int>(next & 0xffffffffU));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // Through the mutex: the caller tests pending_ under it before it sleeps.
+        { std::lock_guard<std::mutex> lock(mutex_); }
+        done_.notify_one();
+      }
+      next = next_.load(std::memory_order_acquire);
     }
   }
 
   void worker_loop() {
     inside_worker = true;
-    std::uint64_t seen = 0;
+    std::uint32_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      const auto ready = [&] {
-        return stopping_ || (generation_ != seen && next_chunk_ < chunks_);
-      };
+      const auto ready = [&] { return stopping_ || generation_ != seen; };
       if (!ready()) {
         // The next job usually follows within microseconds (ops called one after another): wait
         // for it awake a little while before sleeping, since waking a sleeping thread costs
@@ -116,13 +132,11 @@ class ThreadPool {
       wake_.wait(lock, ready);
       if (stopping_) return;
       seen = generation_;
-      while (next_chunk_ < chunks_) {
-        const int chunk = next_chunk_++;
-        lock.unlock();
-        run_chunk(chunk);
-        lock.lock();
-        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
-      }
+      const auto* job = job_;
+      const int chunks = chunks_;
+      lock.unlock();
+      if (job != nullptr) take_chunks(seen, chunks, *job);
+      lock.lock();
     }
   }
 
@@ -147,11 +161,11 @@ class ThreadPool {
   std::condition_variable done_;
   const std::function<void(int)>* job_ = nullptr;
   int chunks_ = 0;
-  int next_chunk_ = 0;
+  std::atomic<std::uint64_t> next_ = 0;
   std::atomic<int> pending_ = 0;
-  std::uint64_t generation_ = 0;
+  std::uint32_t generation_ = 0;
   // generation_, readable without the lock: what spinning workers watch.
-  std::atomic<std::uint64_t> posted_ = 0;
+  std::atomic<std::uint32_t> posted_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
 };
@@ -164,8 +178,11 @@ void parallel_for_chunks(std::int64_t n, std::int64_t grain,
   grain = std::max<std::int64_t>(grain, 1);
   auto& pool = ThreadPool::instance();
   const std::int64_t max_chunks = (n + grain - 1) / grain;
-  const int chunks = static_cast<int>(std::min<std::int64_t>(pool.threads(), max_chunks));
-  if (chunks <= 1 || inside_worker) {
+  // A few chunks per thread, so that a thread that starts late leaves its share to the others.
+  constexpr std::int64_t kChunksPerThread = 4;
+  const int chunks = static_cast<int>(
+      std::min<std::int64_t>(std::int64_t{pool.threads()} * kChunksPerThread, max_chunks));
+  if (chunks <= 1 || pool.threads() == 1 || inside_worker) {
     fn(0, n);
     return;
   }
