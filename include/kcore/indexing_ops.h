@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
@@ -69,6 +70,11 @@ Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Te
 // dimension.
 std::vector<Tensor> unstack(const Tensor& x, std::optional<std::int64_t> num = std::nullopt,
                             std::int64_t axis = 0);
+
+// unstack, handing each part to `consume` in order instead of collecting them: no vector of
+// x.shape[axis] tensors (for long axes, its allocation costs more than the views).
+void unstack_each(const Tensor& x, std::optional<std::int64_t> num, std::int64_t axis,
+                  const std::function<void(Tensor&&)>& consume);
 
 // Windows of sequence_length with hop sequence_stride over the last axis: shape
 // x.shape[:-1] + (1 + (N - L) // S, L), or (..., 0, L) when L > N. A view of x's buffer whose

@@ -143,14 +143,9 @@ void bind_indexing(nb::module_& m) {
         std::optional<std::int64_t> n;
         if (!num.is_none()) n = to_int(num, "unstack", "num");
         std::optional<Tensor> holder;
-        std::vector<Tensor> parts =
-            unstack(as_tensor(x, holder, "unstack"), n, to_int(axis, "unstack", "axis"));
-        nb::list out = nb::steal<nb::list>(PyList_New(static_cast<Py_ssize_t>(parts.size())));
-        if (!out.is_valid()) throw nb::python_error();
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-          PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i),
-                          wrap(std::move(parts[i])).release().ptr());
-        }
+        nb::list out;
+        unstack_each(as_tensor(x, holder, "unstack"), n, to_int(axis, "unstack", "axis"),
+                     [&](Tensor&& part) { out.append(wrap(std::move(part))); });
         return out;
       },
       "x"_a, "num"_a = nb::none(), "axis"_a = 0,

@@ -206,7 +206,10 @@ Tensor slice_update(const Tensor& inputs, const StartIndices& start_indices,
   return slice_update(std::move(copy), start_indices, updates);
 }
 
-std::vector<Tensor> unstack(const Tensor& x, std::optional<std::int64_t> num, std::int64_t axis) {
+namespace {
+
+// The axis unstack splits, checked.
+std::int64_t unstack_axis(const Tensor& x, std::optional<std::int64_t> num, std::int64_t axis) {
   const std::int64_t nd = x.ndim();
   if (axis < -nd || axis >= nd) {
     throw ValueError("unstack: axis " + std::to_string(axis) +
@@ -220,8 +223,27 @@ std::vector<Tensor> unstack(const Tensor& x, std::optional<std::int64_t> num, st
                      std::to_string(a) + " of x.shape=" + format_shape(x.shape()) +
                      "; expected num=None or " + std::to_string(x.shape()[a]));
   }
+  return a;
+}
+
+}  // namespace
+
+std::vector<Tensor> unstack(const Tensor& x, std::optional<std::int64_t> num, std::int64_t axis) {
+  const std::int64_t a = unstack_axis(x, num, axis);
   if (x.tracer() == nullptr) return unstack_views(x, a);  // as slice: no primitive needed
   return kcore::bind(std::make_shared<Unstack>(a), std::span<const Tensor>(&x, 1));
+}
+
+void unstack_each(const Tensor& x, std::optional<std::int64_t> num, std::int64_t axis,
+                  const std::function<void(Tensor&&)>& consume) {
+  const std::int64_t a = unstack_axis(x, num, axis);
+  if (x.tracer() == nullptr) {
+    for_each_unstacked_view(x, a, consume);
+    return;
+  }
+  for (Tensor& part : kcore::bind(std::make_shared<Unstack>(a), std::span<const Tensor>(&x, 1))) {
+    consume(std::move(part));
+  }
 }
 
 Tensor extract_sequences(const Tensor& x, std::int64_t sequence_length,

@@ -262,8 +262,13 @@ void scatter_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, Combi
     // they share out, and below this much work one thread is faster anyway.
     apply_rows(out, upd, idx, ix, 0, ix.total, 0, S, combine);
   } else {
-    cpu::parallel_for(ix.total, 4096, [&](std::int64_t b, std::int64_t e) {
-      apply_rows(out, upd, idx, ix, b, e, 0, S, combine);
+    // One output range per thread: each range scans every row, so more ranges add scans.
+    const std::int64_t parts = std::min<std::int64_t>(num_threads(), (ix.total + 4095) / 4096);
+    cpu::parallel_for(parts, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t p = b; p < e; ++p) {
+        apply_rows(out, upd, idx, ix, ix.total * p / parts, ix.total * (p + 1) / parts, 0, S,
+                   combine);
+      }
     });
   }
 }

@@ -54,10 +54,9 @@ std::vector<TensorSpec> Unstack::infer(std::span<const Tensor> inputs) const {
                                  TensorSpec{shape, x.dtype(), x.weak()});
 }
 
-std::vector<Tensor> unstack_views(const Tensor& x, std::int64_t axis) {
+void for_each_unstacked_view(const Tensor& x, std::int64_t axis,
+                             const std::function<void(Tensor&&)>& consume) {
   const std::int64_t n = x.shape()[axis];
-  std::vector<Tensor> out;
-  out.reserve(static_cast<std::size_t>(n));
   Shape shape = x.shape();
   shape.erase(shape.begin() + axis);
   Strides strides = x.strides();
@@ -65,8 +64,14 @@ std::vector<Tensor> unstack_views(const Tensor& x, std::int64_t axis) {
   strides.erase(strides.begin() + axis);
   const bool empty = shape_size(shape) == 0;
   for (std::int64_t i = 0; i < n; ++i) {
-    out.push_back(Tensor::view(x, shape, strides, empty ? x.offset() : x.offset() + i * step));
+    consume(Tensor::view(x, shape, strides, empty ? x.offset() : x.offset() + i * step));
   }
+}
+
+std::vector<Tensor> unstack_views(const Tensor& x, std::int64_t axis) {
+  std::vector<Tensor> out;
+  out.reserve(static_cast<std::size_t>(x.shape()[axis]));
+  for_each_unstacked_view(x, axis, [&](Tensor&& t) { out.push_back(std::move(t)); });
   return out;
 }
 

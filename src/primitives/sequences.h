@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "kcore/primitive.h"
 
@@ -8,6 +9,9 @@ namespace kcore {
 
 // The x.shape[axis] tensors x[..., i, ...] along `axis` (in [0, x.ndim())): views of x's buffer.
 std::vector<Tensor> unstack_views(const Tensor& x, std::int64_t axis);
+// The same views, handed to `consume` one at a time.
+void for_each_unstacked_view(const Tensor& x, std::int64_t axis,
+                             const std::function<void(Tensor&&)>& consume);
 
 // unstack_views as a primitive (what traced values go through). Its vjp stacks the cotangents.
 class Unstack final : public Primitive {

@@ -601,6 +601,32 @@ TEST(Unstack, ViewsAlongEachAxis) {
   }
 }
 
+// unstack_each hands over the same views as unstack, plain or traced, with the same errors.
+TEST(Unstack, EachHandsOverTheSameParts) {
+  const Tensor x = transpose(reshape(arange(0, 24, 1, DType::Float32), {2, 3, 4}));
+  for (std::int64_t axis : {0, 1, -1}) {
+    std::vector<Tensor> parts;
+    unstack_each(x, std::nullopt, axis, [&](Tensor&& t) { parts.push_back(std::move(t)); });
+    const auto want = unstack(x, std::nullopt, axis);
+    ASSERT_EQ(parts.size(), want.size());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      EXPECT_EQ(parts[i].shape(), want[i].shape());
+      EXPECT_TRUE(parts[i].shares_storage_with(x));
+      EXPECT_EQ(values(parts[i]), values(want[i]));
+    }
+  }
+  const Tree traced = vectorized_map(
+      [](const Tree& e) {
+        std::vector<Tree> parts;
+        unstack_each(e.leaf(), 3, 0, [&](Tensor&& t) { parts.emplace_back(std::move(t)); });
+        return Tree::list(parts);
+      },
+      Tree(x));
+  EXPECT_EQ(values(traced[2].leaf()), values(getitem(x, {Slice{}, std::int64_t{2}})));
+  EXPECT_THROW(unstack_each(x, 5, 0, [](Tensor&&) {}), ValueError);
+  EXPECT_THROW(unstack_each(x, std::nullopt, 3, [](Tensor&&) {}), ValueError);
+}
+
 TEST(Unstack, Errors) {
   expect_error(
       [] {
