@@ -263,10 +263,6 @@ TensorSpec Unary::output_spec(std::span<const Tensor> inputs) const {
   }
 }
 
-std::vector<TensorSpec> Unary::infer(std::span<const Tensor> inputs) const {
-  return {output_spec(inputs)};
-}
-
 Tensor Unary::run(std::span<const Tensor> inputs, const TensorSpec& spec) const {
   Tensor out = Tensor::empty(spec.shape, spec.dtype, spec.weak);
   if (op_ == UnaryOp::LogicalNot) {
@@ -319,15 +315,6 @@ Tensor Unary::run(std::span<const Tensor> inputs, const TensorSpec& spec) const 
   return out;
 }
 
-std::vector<Tensor> Unary::eval_cpu(std::span<const Tensor> inputs,
-                                    std::span<const TensorSpec> outputs) const {
-  return single_output(run(inputs, outputs[0]));
-}
-
-Tensor Unary::evaluate_single(std::span<const Tensor> inputs) const {
-  return run(inputs, output_spec(inputs));
-}
-
 Differentiability Unary::differentiability() const {
   return op_ == UnaryOp::LogicalNot ? Differentiability::NonDifferentiable
                                     : Differentiability::Differentiable;
@@ -361,10 +348,6 @@ TensorSpec Binary::output_spec(std::span<const Tensor> inputs) const {
   }
   const bool both_weak = inputs[0].weak() && inputs[1].weak();
   return {shape, p.dtype, p.weak && both_weak};
-}
-
-std::vector<TensorSpec> Binary::infer(std::span<const Tensor> inputs) const {
-  return {output_spec(inputs)};
 }
 
 Tensor Binary::run(std::span<const Tensor> inputs, const TensorSpec& spec) const {
@@ -417,15 +400,6 @@ Tensor Binary::run(std::span<const Tensor> inputs, const TensorSpec& spec) const
         [&]<class Out>(auto f) { cpu::map_binary<Out, T>(out, a, b, f); });
   });
   return out;
-}
-
-std::vector<Tensor> Binary::eval_cpu(std::span<const Tensor> inputs,
-                                     std::span<const TensorSpec> outputs) const {
-  return single_output(run(inputs, outputs[0]));
-}
-
-Tensor Binary::evaluate_single(std::span<const Tensor> inputs) const {
-  return run(inputs, output_spec(inputs));
 }
 
 Differentiability Binary::differentiability() const {

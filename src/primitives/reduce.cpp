@@ -202,7 +202,8 @@ std::string_view Reduce::name() const {
   return "reduce";
 }
 
-TensorSpec Reduce::output_spec(const Tensor& x) const {
+TensorSpec Reduce::output_spec(std::span<const Tensor> inputs) const {
+  const Tensor& x = inputs[0];
   // A weak float scalar is held as float64 and resolves to float32, as in the elementwise ops.
   const DType d = promote({{x.dtype(), x.weak()}}, name()).dtype;
   Shape shape;
@@ -234,20 +235,8 @@ TensorSpec Reduce::output_spec(const Tensor& x) const {
   return {shape, out, false};
 }
 
-std::vector<TensorSpec> Reduce::infer(std::span<const Tensor> inputs) const {
-  return {output_spec(inputs[0])};
-}
-
-std::vector<Tensor> Reduce::eval_cpu(std::span<const Tensor> inputs,
-                                     std::span<const TensorSpec> outputs) const {
-  return single_output(run(inputs[0], outputs[0]));
-}
-
-Tensor Reduce::evaluate_single(std::span<const Tensor> inputs) const {
-  return run(inputs[0], output_spec(inputs[0]));
-}
-
-Tensor Reduce::run(const Tensor& x, const TensorSpec& spec) const {
+Tensor Reduce::run(std::span<const Tensor> inputs, const TensorSpec& spec) const {
+  const Tensor& x = inputs[0];
   Tensor out = Tensor::empty(spec.shape, spec.dtype);
   const std::int64_t isz = static_cast<std::int64_t>(itemsize(x.dtype()));
   Dims kept;

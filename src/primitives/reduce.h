@@ -5,21 +5,18 @@
 #include <vector>
 
 #include "kcore/primitive.h"
+#include "primitives/single_output.h"
 
 namespace kcore {
 
 enum class ReduceOp { Sum, Max, Min };
 
 // Reduces over `axes` (non-negative, sorted, distinct; ReduceAxes normalises them).
-class Reduce final : public Primitive {
+class Reduce final : public SingleOutputPrimitive<Reduce> {
  public:
   Reduce(ReduceOp op, std::vector<std::int64_t> axes, bool keepdims)
       : op_(op), axes_(std::move(axes)), keepdims_(keepdims) {}
   std::string_view name() const override;
-  std::vector<TensorSpec> infer(std::span<const Tensor> inputs) const override;
-  std::vector<Tensor> eval_cpu(std::span<const Tensor> inputs,
-                               std::span<const TensorSpec> outputs) const override;
-  Tensor evaluate_single(std::span<const Tensor> inputs) const override;
   std::vector<std::optional<Tensor>> vjp(std::span<const Tensor> primals,
                                          std::span<const Tensor> outputs,
                                          std::span<const Tensor> cotangents) const override;
@@ -29,8 +26,9 @@ class Reduce final : public Primitive {
   bool keepdims() const { return keepdims_; }
 
  private:
-  TensorSpec output_spec(const Tensor& x) const;
-  Tensor run(const Tensor& x, const TensorSpec& spec) const;
+  friend class SingleOutputPrimitive<Reduce>;
+  TensorSpec output_spec(std::span<const Tensor> inputs) const;
+  Tensor run(std::span<const Tensor> inputs, const TensorSpec& spec) const;
   ReduceOp op_;
   std::vector<std::int64_t> axes_;
   bool keepdims_;
