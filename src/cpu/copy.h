@@ -8,7 +8,7 @@
 namespace kcore::cpu {
 
 // Bytes below which a copy or fill runs on one thread (waking another costs more).
-inline constexpr std::int64_t kCopyGrainBytes = std::int64_t{1} << 22;
+inline constexpr std::int64_t kCopyGrainBytes = std::int64_t{1} << 20;
 
 // memcpy of n bytes between buffers that do not overlap, split across threads in pieces of at
 // least kCopyGrainBytes.
