@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -37,13 +38,9 @@ Tensor strong(const Tensor& t) {
 // Binds `p` to (operand, rest...) with the operand moved in, so that the kernel may reuse its
 // buffer; if the call fails, the operand is given back.
 Tensor bind_donating(const PrimitivePtr& p, Tensor& operand, const Tensor& a, const Tensor& b) {
-  std::vector<Tensor> args;
-  args.reserve(3);
-  args.push_back(std::move(operand));
-  args.push_back(a);
-  args.push_back(b);
+  std::array<Tensor, 3> args{std::move(operand), a, b};
   try {
-    return kcore::bind(p, args).front();
+    return bind1(p, args);
   } catch (...) {
     operand = std::move(args[0]);
     throw;
