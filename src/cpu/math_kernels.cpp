@@ -500,6 +500,7 @@ T MaxOrNaN(const T* x, std::size_t n) {
   }
   return any_nan ? std::numeric_limits<T>::quiet_NaN() : m;
 }
+
 // e^y for y <= 0, within about an ulp: e^y = 2^k e^r, k = round(y / ln2), |r| <= ln2/2,
 // e^r = 1 + r + r^2 E(r). y is clamped at -80 (e^-80 is nothing beside logsumexp's sum, which is
 // at least 1) so that 2^k, added to the exponent bits, stays normal.
