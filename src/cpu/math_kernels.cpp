@@ -480,20 +480,17 @@ T MaxOrNaN(const T* x, std::size_t n) {
   const std::size_t lanes = hn::Lanes(d);
   auto m0 = hn::Set(d, -std::numeric_limits<T>::infinity());
   auto m1 = m0;
-  auto nan = hn::Zero(d);  // lanes that saw a NaN hold all ones
+  auto nan = hn::FirstN(d, 0);  // lanes that saw a NaN (none yet)
   std::size_t i = 0;
   for (; i + 2 * lanes <= n; i += 2 * lanes) {
     const auto v0 = hn::LoadU(d, x + i);
     const auto v1 = hn::LoadU(d, x + i + lanes);
     m0 = hn::Max(m0, v0);
     m1 = hn::Max(m1, v1);
-    nan = hn::Or(nan, hn::Or(hn::VecFromMask(d, hn::IsNaN(v0)), hn::VecFromMask(d, hn::IsNaN(v1))));
+    nan = hn::Or(nan, hn::Or(hn::IsNaN(v0), hn::IsNaN(v1)));
   }
   T m = hn::GetLane(hn::MaxOfLanes(d, hn::Max(m0, m1)));
-  bool any_nan = false;
-  if (!hn::AllTrue(d, hn::Eq(nan, hn::Zero(d)))) {
-    for (std::size_t j = 0; j < i; ++j) any_nan = any_nan || std::isnan(x[j]);
-  }
+  bool any_nan = !hn::AllFalse(d, nan);
   for (; i < n; ++i) {
     any_nan = any_nan || std::isnan(x[i]);
     m = std::max(m, x[i]);

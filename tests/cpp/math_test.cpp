@@ -500,6 +500,26 @@ TEST(LogSumExp, SpecialValues) {
   EXPECT_EQ(kcore::logsumexp(kcore::zeros({0})).item<float>(), -INFINITY);
 }
 
+// One NaN or +inf anywhere in a row, inside the SIMD vectors or the scalar tail, of rows long
+// and short, float32 and float64.
+TEST(LogSumExp, SpecialValuesAtEveryPosition) {
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (std::size_t n : {1, 5, 8, 17, 40, 2048, 2100, 5000}) {
+      for (std::size_t at : {std::size_t{0}, n / 3, n / 2, n - 1}) {
+        std::vector<double> v(n, 0.5);
+        v[at] = kNaN;
+        const auto x = kcore::cast(kcore::convert_to_tensor(v), dtype);
+        EXPECT_TRUE(std::isnan(kcore::cast(kcore::logsumexp(x), DType::Float64).item<double>()))
+            << "NaN at " << at << " of " << n;
+        v[at] = kInf;
+        const auto y = kcore::cast(kcore::convert_to_tensor(v), dtype);
+        EXPECT_EQ(kcore::cast(kcore::logsumexp(y), DType::Float64).item<double>(), kInf)
+            << "+inf at " << at << " of " << n;
+      }
+    }
+  }
+}
+
 TEST(LogSumExp, DtypesAndErrors) {
   const Tensor i = kcore::convert_to_tensor({1, 2, 3});
   EXPECT_EQ(kcore::logsumexp(i).dtype(), DType::Float32);
