@@ -199,6 +199,68 @@ emit(f"constexpr float kErfinv32TailLo = {hexf32(split32(tc[0])[1])};")
 emit()
 
 # ------------------------------------------------------------------------------------------------
+# float32 erfinv for 16-lane vectors (a lookup among 32 entries is one two-table permute): in
+# u = 1 - x^2, 32 intervals, four per binade, over [2^-8, 1]; interval k covers
+# 2^e [1 + h/4, 1 + (h + 1)/4] with e = k / 4 - 8, h = k % 4. erfinv(x) / x = G(u) ~
+# c[k] + c_lo[k] + t Q_k(t), t = u - m_k <= 0 with m_k the interval's upper end (the kernel makes
+# it from u's bits; t is exact by Sterbenz's lemma). Relative error. The fits evaluate G in
+# float64 (through erfcinv, accurate to a few 1e-16), far below their error. The coefficients
+# are rounded highest first, the lower ones refitted each time (fixing the lowest first would
+# leave the fit a basis without t, on which the exchange does not converge); the constant stays
+# exact, as c + c_lo with c rounded down: c_lo >= 0, so that at u = 1 (x = +-0, t = 0) the
+# kernel's x (t Q(t) + c_lo) has the sign of x.
+# ------------------------------------------------------------------------------------------------
+EI32_TABLE_DEG = 5
+
+
+def erfinv_over_x_of_u64(u):
+    """G(u) = erfinv(x) / x with x = sqrt(1 - u), in float64: erfinv(x) = erfcinv(1 - x) and
+    1 - x = u / (1 + x) without cancellation."""
+    u = float(u)
+    if u == 1:
+        return float(SQRT_PI / 2)
+    x = np.sqrt(1 - u)
+    if x < 0.5:
+        return float(sp.erfinv(x) / x)
+    return float(sp.erfcinv(u / (1 + x)) / x)
+
+
+def round_f32_highest_first(g, a, b, degree, weight):
+    fixed = {}
+    for j in range(degree, 0, -1):
+        coeffs, _ = remez.fit(g, a, b, degree, weight, fixed=fixed)
+        fixed[j] = mp.mpf(f32(coeffs[j]))
+    coeffs, _ = remez.fit(g, a, b, degree, weight, fixed=fixed)
+    return coeffs, remez.max_error(g, coeffs, a, b, weight)
+
+
+ei_rows = []
+ei_worst = mp.mpf(0)
+for k in range(32):
+    e, h = k // 4 - 8, k % 4
+    lo, hi = 2.0**e * (1 + h / 4), 2.0**e * (1 + (h + 1) / 4)
+    m = hi
+    G = lambda t, m=m: mp.mpf(erfinv_over_x_of_u64(m + float(t)))  # noqa: E731
+    coeffs, err = round_f32_highest_first(G, lo - m, 0, EI32_TABLE_DEG, lambda t: 1 / G(t))
+    ei_worst = max(ei_worst, err)
+    c = f32(coeffs[0])
+    if c > coeffs[0]:
+        c = float(np.nextafter(np.float32(c), np.float32(0)))
+    ei_rows.append(((c, f32(coeffs[0] - c)), coeffs[1:]))
+    assert ei_rows[-1][0][1] >= 0
+log("erfinv32 table rel err", mp.nstr(ei_worst, 3))
+emit(f"constexpr int kErfinv32TableDegree = {EI32_TABLE_DEG};")
+emit("// Per interval k of u = 1 - x^2: the constant's high and low parts; kErfinv32TableQ[j][k]:")
+emit("// the coefficient of t^(j + 1).")
+table("kErfinv32TableC", "float", [r[0][0] for r in ei_rows], hexf32)
+table("kErfinv32TableCLo", "float", [r[0][1] for r in ei_rows], hexf32)
+emit(f"alignas(64) constexpr float kErfinv32TableQ[{EI32_TABLE_DEG}][32] = {{")
+for j in range(EI32_TABLE_DEG):
+    emit("    {" + ", ".join(hexf32(r[1][j]) for r in ei_rows) + "},")
+emit("};")
+emit()
+
+# ------------------------------------------------------------------------------------------------
 # float32 log for erfinv: log(2^e * m) = e*ln2 + f + f^2 * L(f), f = m - 1, m in [sqrt(2)/2, sqrt(2)).
 # ------------------------------------------------------------------------------------------------
 LOG32_DEG = 9

@@ -280,6 +280,44 @@ TEST(MathSpecials, TinyAndExtremeFloat64) {
   check_tiny_and_extreme<double>();
 }
 
+// float32 erfinv's 16-lane kernel works in u = 1 - x^2, with intervals that start at 2^e (1 +
+// h/4) for e in [-8, 0) and lanes below 2^-8 computed by the log-based kernel: every x whose u
+// lies within 24 floats of an edge (2^-8 and 1 included), alone or beside lanes of the other
+// kernel in the same vector, within the bound, of the right sign, through every instruction set.
+TEST(MathBounds, Float32ErfinvIntervalEdges) {
+  std::vector<float> xs;
+  for (int e = -9; e < 0; ++e) {
+    for (int h = 0; h < 4; ++h) {
+      const double edge = std::ldexp(1.0 + h / 4.0, e);
+      float x = static_cast<float>(std::sqrt(1.0 - edge));
+      for (int k = 0; k < 24; ++k) x = std::nextafter(x, 0.0F);
+      for (int k = 0; k < 48; ++k, x = std::nextafter(x, 1.0F)) xs.push_back(x);
+    }
+  }
+  for (float x = 0; x < 0x1p-11F; x = x * 1.5F + 0x1p-149F) xs.push_back(x);  // u = 1
+  std::vector<float> mixed;  // lanes of both kernels in one vector
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    mixed.push_back(i % 2 == 0 ? -xs[i] : xs[i]);
+    if (i % 7 == 0) mixed.push_back(std::nextafter(1.0F, 0.0F));
+    if (i % 11 == 0) mixed.push_back(0.9999F);
+  }
+  const auto targets = kcore::cpu::math_simd_targets();
+  for (auto target : targets) {
+    kcore::cpu::math_force_simd_target(target);
+    SCOPED_TRACE(kcore::cpu::math_simd_target());
+    for (const auto* in : {&xs, &mixed}) {
+      std::vector<float> ys(in->size());
+      kcore::cpu::math_kernel(kcore::cpu::MathFn::Erfinv, in->data(), ys.data(), in->size());
+      for (std::size_t i = 0; i < in->size(); ++i) {
+        const float x = (*in)[i];
+        EXPECT_LE(ulp_error(ys[i], reference(Fn::Erfinv, x)), max_ulp(Fn::Erfinv)) << x;
+        EXPECT_EQ(std::signbit(ys[i]), std::signbit(x)) << x;
+      }
+    }
+  }
+  kcore::cpu::math_force_simd_target(0);
+}
+
 TEST(MathSpecials, ErfinvJustBelowOne) {
   // TensorFlow returns inf here (keras issue 23133); the value is about 3.8325 in float32.
   const auto y = run(Fn::Erfinv, std::vector<float>{std::nextafter(1.0F, 0.0F)});
@@ -659,8 +697,9 @@ namespace {
 
 // Every instruction set compiled in and supported here (AVX-512, AVX2, SSE4 without FMA, the
 // scalar fallbacks, ...) gives the same float32 and float64 results as the best one, except
-// float32 erfinv, whose reciprocal estimate differs, and float32 erf, whose 16-lane targets use
-// 16 intervals and the others 8 (last-bit differences allowed, bound kept).
+// float32 erfinv, whose 16-lane targets use intervals of u = 1 - x^2 and the others a log (with a
+// reciprocal estimate that differs between them), and float32 erf, whose 16-lane targets use 16
+// intervals and the others 8 (last-bit differences allowed, bound kept).
 TEST(MathTargets, EveryInstructionSetAgrees) {
   using kcore::cpu::MathFn;
   const auto targets = kcore::cpu::math_simd_targets();
