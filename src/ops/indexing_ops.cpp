@@ -192,9 +192,20 @@ Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Te
                      " do not fit inputs of shape " + format_shape(inputs.shape()) +
                      "; expected the same rank and updates.shape[i] <= inputs.shape[i]");
   }
-  const Tensor starts = *start_tensor(start_indices, nd, "slice_update", inputs.shape());
+  const std::optional<Tensor> starts =
+      start_tensor(start_indices, nd, "slice_update", inputs.shape(), start_indices.is_tensor());
   const Tensor u = cast(updates, inputs.dtype());
-  return bind_donating(std::make_shared<DynamicUpdateSlice>(), inputs, u, starts);
+  // Untraced, with static starts: the kernel runs here, without building the primitive.
+  if (!starts.has_value() && inputs.tracer() == nullptr && u.tracer() == nullptr) {
+    Tensor out = indexing::writable_copy(inputs);
+    inputs = Tensor();
+    if (u.size() > 0) {
+      write_window(out.mutable_bytes(), out.shape(), out.strides(), u, start_indices.ints().data());
+    }
+    return out;
+  }
+  return bind_donating(std::make_shared<DynamicUpdateSlice>(), inputs, u,
+                       starts.has_value() ? *starts : convert_to_tensor(start_indices.ints()));
 }
 
 Tensor slice_update(const Tensor& inputs, const StartIndices& start_indices,

@@ -107,6 +107,15 @@ std::vector<Tensor> DynamicSlice::eval_cpu(std::span<const Tensor> inputs,
   return {out};
 }
 
+void write_window(std::byte* base, std::span<const std::int64_t> dims, const Strides& strides,
+                  const Tensor& u, const std::int64_t* starts) {
+  std::int64_t off = 0;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    off += indexing::clamp_start(starts[i], dims[i], u.shape()[i]) * strides[i];
+  }
+  cpu::copy_elements(base + off * static_cast<std::int64_t>(itemsize(u.dtype())), strides, u);
+}
+
 std::vector<TensorSpec> DynamicUpdateSlice::infer(std::span<const Tensor> inputs) const {
   const Tensor& x = inputs[0];
   const Tensor& u = inputs[1];
@@ -142,24 +151,20 @@ std::vector<Tensor> DynamicUpdateSlice::eval_cpu(std::span<const Tensor> inputs,
   const std::size_t nb = x.shape().size() - n;
   const Shape window = tail(u.shape(), nb);
   const Strides u_strides = tail(u.strides(), nb);
+  const Shape dims = tail(x.shape(), nb);
   const Strides out_strides = tail(out.strides(), nb);
   const std::int64_t batches = shape_size(std::span(u.shape()).first(nb));
-  const std::int64_t per_batch = shape_size(tail(x.shape(), nb));
-  const auto isz = static_cast<std::int64_t>(itemsize(x.dtype()));
+  const std::int64_t batch_bytes =
+      shape_size(dims) * static_cast<std::int64_t>(itemsize(x.dtype()));
   std::byte* base = out.mutable_bytes();
   cpu::parallel_for(
       batches, std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(1, u.size() / batches)),
       [&](std::int64_t b0, std::int64_t b1) {
         for (std::int64_t b = b0; b < b1; ++b) {
-          std::int64_t off = b * per_batch;
-          for (std::size_t i = 0; i < n; ++i) {
-            const std::int64_t s = indexing::clamp_start(
-                starts[static_cast<std::size_t>(b) * n + i], x.shape()[nb + i], window[i]);
-            off += s * out_strides[i];
-          }
           const Tensor src = Tensor::view(u, window, u_strides,
                                           u.offset() + batch_offset(b, u.shape(), u.strides(), nb));
-          cpu::copy_elements(base + off * isz, out_strides, src);
+          write_window(base + b * batch_bytes, dims, out_strides, src,
+                       starts.data() + static_cast<std::size_t>(b) * n);
         }
       });
   return {out};

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "kcore/primitive.h"
 
@@ -30,6 +32,13 @@ class DynamicSlice final : public Primitive {
  private:
   Shape sizes_;
 };
+
+// Writes `u` into the window of an array of shape `dims` (strides `strides`, data at `base`) that
+// starts at starts[0..dims.size()), each wrapped once if negative and clamped so that the window
+// fits. u has the array's dtype and rank, u.shape()[i] <= dims[i]. DynamicUpdateSlice's kernel,
+// and slice_update's on untraced inputs with static starts.
+void write_window(std::byte* base, std::span<const std::int64_t> dims, const Strides& strides,
+                  const Tensor& u, const std::int64_t* starts);
 
 // Inputs (operand, update, starts), update of the operand's dtype and shape batch + U with
 // U[i] <= D[i]: the operand with the update written at the starts. The kernel writes into the
