@@ -50,7 +50,7 @@ Tensor bind_donating(const PrimitivePtr& p, Tensor& operand, const Tensor& a, co
 // updates cast to `dtype` and broadcast to `shape` (NumPy rules), else ValueError naming `op`.
 Tensor fit_updates(const Tensor& updates, DType dtype, const Shape& shape, std::string_view op,
                    bool broadcast) {
-  const Tensor u = cast(updates, dtype);
+  Tensor u = cast(updates, dtype);
   if (u.shape() == shape) return u;
   bool ok = broadcast && u.shape().size() <= shape.size();
   const std::size_t lead = ok ? shape.size() - u.shape().size() : 0;

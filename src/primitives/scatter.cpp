@@ -9,6 +9,7 @@
 
 #include "cpu/copy.h"
 #include "cpu/dispatch.h"
+#include "cpu/index_range.h"
 #include "cpu/parallel.h"
 #include "kcore/parallel.h"
 #include "primitives/indexing_util.h"
@@ -96,20 +97,7 @@ std::int64_t first_bad_row(const I* idx, const IndexRows& ix) {
   cpu::parallel_for(ix.rows, std::int64_t{1} << 18, [&](std::int64_t b, std::int64_t e) {
     bool ok = true;
     if (depth == 1) {
-      // Four independent accumulators: the check runs at load speed, not at one `and` a cycle.
-      const std::int64_t dim = dims[0];
-      bool ok1 = true;
-      bool ok2 = true;
-      bool ok3 = true;
-      std::int64_t r = b;
-      for (; r + 4 <= e; r += 4) {
-        ok &= in_range(static_cast<std::int64_t>(idx[r]), dim);
-        ok1 &= in_range(static_cast<std::int64_t>(idx[r + 1]), dim);
-        ok2 &= in_range(static_cast<std::int64_t>(idx[r + 2]), dim);
-        ok3 &= in_range(static_cast<std::int64_t>(idx[r + 3]), dim);
-      }
-      for (; r < e; ++r) ok &= in_range(static_cast<std::int64_t>(idx[r]), dim);
-      ok = ok && ok1 && ok2 && ok3;
+      ok = cpu::indices_in_range(idx + b, static_cast<std::size_t>(e - b), dims[0]);
     } else {
       for (std::int64_t r = b; r < e; ++r) {
         for (std::int64_t k = 0; k < depth; ++k) {
@@ -251,16 +239,16 @@ template <class T, class I, class Combine>
 void scatter_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, Combine combine) {
   const std::int64_t S = ix.slice;
   if (ix.rows == 0 || S == 0) return;
-  if (num_threads() == 1 || ix.rows * S < kParallelWork) {
+  // Split by output ranges, every thread would scan every row: with short rows the scans cost as
+  // much as the writes they share out, and below kOwnerWork one thread is faster anyway.
+  const bool serial = num_threads() == 1 || ix.rows * S < kParallelWork ||
+                      (S < 4096 && (S < 8 || ix.rows * S < kOwnerWork));
+  if (serial) {
     apply_rows(out, upd, idx, ix, 0, ix.total, 0, S, combine);
   } else if (S >= 4096) {
     cpu::parallel_for(S, 1024, [&](std::int64_t b, std::int64_t e) {
       apply_rows(out, upd, idx, ix, 0, ix.total, b, e, combine);
     });
-  } else if (S < 8 || ix.rows * S < kOwnerWork) {
-    // Every thread would scan every row: with short rows the scans cost as much as the writes
-    // they share out, and below this much work one thread is faster anyway.
-    apply_rows(out, upd, idx, ix, 0, ix.total, 0, S, combine);
   } else {
     // One output range per thread: each range scans every row, so more ranges add scans.
     const std::int64_t parts = std::min<std::int64_t>(num_threads(), (ix.total + 4095) / 4096);

@@ -184,6 +184,45 @@ TEST(Scatter, Errors) {
   EXPECT_THROW(scatter(i32({{0, 0}}), f64({1.}), {1LL << 40, 1LL << 40}), ValueError);
 }
 
+// The bounds check of depth-1 rows runs over vectors of indices: an index just out of range (or
+// at either extreme of the index type) at any position of up to 70 rows, in int32 and int64, is
+// the reported row; indices at the edges of the range pass.
+TEST(Scatter, OutOfRangeAtEveryPosition) {
+  constexpr std::int64_t dim = 5;
+  for (DType dt : {DType::Int32, DType::Int64}) {
+    const std::int64_t type_min = dt == DType::Int32 ? std::numeric_limits<std::int32_t>::min()
+                                                     : std::numeric_limits<std::int64_t>::min();
+    const std::int64_t type_max = dt == DType::Int32 ? std::numeric_limits<std::int32_t>::max()
+                                                     : std::numeric_limits<std::int64_t>::max();
+    for (std::int64_t n = 1; n <= 70; ++n) {
+      for (std::int64_t at = 0; at < n; ++at) {
+        std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+        for (std::int64_t r = 0; r < n; ++r)
+          idx[static_cast<std::size_t>(r)] = r % 2 ? -dim : dim - 1;
+        const Tensor values = ones({n}, DType::Float32);
+        auto run = [&](std::int64_t v) {
+          idx[static_cast<std::size_t>(at)] = v;
+          return scatter(cast(reshape(convert_to_tensor(idx), {n, 1}), dt), values, {dim});
+        };
+        for (std::int64_t bad : {dim, -dim - 1, type_min, type_max}) {
+          SCOPED_TRACE(std::string(name(dt)) + " n=" + std::to_string(n) +
+                       " at=" + std::to_string(at) + " index=" + std::to_string(bad));
+          try {
+            run(bad);
+            ADD_FAILURE() << "expected an IndexError";
+          } catch (const IndexError& e) {
+            EXPECT_NE(std::string(e.what()).find("(row " + std::to_string(at) + " of indices"),
+                      std::string::npos)
+                << e.what();
+          }
+        }
+        EXPECT_NO_THROW(run(-dim));
+        EXPECT_NO_THROW(run(dim - 1));
+      }
+    }
+  }
+}
+
 TEST(Scatter, EveryDtype) {
   for (DType d : kAllDTypes) {
     SCOPED_TRACE(std::string(name(d)));
