@@ -4,6 +4,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -27,19 +28,21 @@ namespace kcore {
 class StartIndices {
  public:
   StartIndices(std::initializer_list<std::int64_t> starts)  // NOLINT(google-explicit-constructor)
-      : value_(std::vector<std::int64_t>(starts)) {}
-  StartIndices(std::vector<std::int64_t> starts)  // NOLINT(google-explicit-constructor)
-      : value_(std::move(starts)) {}
+      : value_(std::in_place_type<Ints>, starts) {}
+  StartIndices(std::span<const std::int64_t> starts)  // NOLINT(google-explicit-constructor)
+      : value_(std::in_place_type<Ints>, starts) {}
+  StartIndices(const std::vector<std::int64_t>& starts)  // NOLINT(google-explicit-constructor)
+      : value_(std::in_place_type<Ints>, starts) {}
   StartIndices(Tensor starts) : value_(std::move(starts)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_tensor() const { return std::holds_alternative<Tensor>(value_); }
   const Tensor& tensor() const { return std::get<Tensor>(value_); }
-  const std::vector<std::int64_t>& ints() const {
-    return std::get<std::vector<std::int64_t>>(value_);
-  }
+  std::span<const std::int64_t> ints() const { return std::get<Ints>(value_); }
 
  private:
-  std::variant<std::vector<std::int64_t>, Tensor> value_;
+  // Inline for up to 6 dimensions, like Shape: static starts cost no allocation.
+  using Ints = SmallVector<std::int64_t, 6>;
+  std::variant<Ints, Tensor> value_;
 };
 
 // Zeros of `shape` and values.dtype with `values` added at `indices` (duplicates add; bool: or).

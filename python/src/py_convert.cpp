@@ -210,11 +210,6 @@ Nested to_nested(nb::handle x, std::string_view op, int depth) {
 
 }  // namespace
 
-bool is_tensor_object(nb::handle x) {
-  static auto* const type = reinterpret_cast<PyTypeObject*>(nb::type<Tensor>().ptr());
-  return PyObject_TypeCheck(x.ptr(), type) != 0;
-}
-
 bool is_sparse_object(nb::handle x) {
   static auto* const type = reinterpret_cast<PyTypeObject*>(nb::type<SparseTensor>().ptr());
   return PyObject_TypeCheck(x.ptr(), type) != 0;
@@ -254,7 +249,7 @@ Tensor to_tensor(nb::handle x, std::string_view op) {
   if (PyArray_CheckExact(p)) {
     if (auto t = from_ndarray(p)) return std::move(*t);
   }
-  if (is_tensor_object(x)) return *nb::inst_ptr<Tensor>(x);
+  if (is_tensor_object(x)) return tensor_of(x);
   if (PyBool_Check(p)) return Tensor(p == Py_True);
   if (PyLong_CheckExact(p)) return from_python_int(x, op);
   if (PyFloat_CheckExact(p)) return Tensor(PyFloat_AS_DOUBLE(p));
@@ -317,7 +312,7 @@ std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::st
     }
     return ascontiguous(cast(given, DType::Int64)).to_vector<std::int64_t>();
   };
-  if (is_tensor_object(x)) return from_tensor(*nb::inst_ptr<Tensor>(x));
+  if (is_tensor_object(x)) return from_tensor(tensor_of(x));
   // NumPy (or JAX) integer arrays, as jnp.zeros(np.array([2, 3])) and jnp.reshape accept.
   if (!PyList_Check(x.ptr()) && !PyTuple_Check(x.ptr()) && nb::hasattr(x, "ndim") &&
       nb::hasattr(x, "dtype") && nb::cast<std::int64_t>(x.attr("ndim")) >= 1) {
@@ -392,14 +387,6 @@ nb::tuple shape_tuple(const Shape& shape) {
     PyTuple_SET_ITEM(tuple.ptr(), static_cast<Py_ssize_t>(d), dim);
   }
   return tuple;
-}
-
-nb::object wrap(Tensor&& t) {
-  static const nb::handle type = nb::type<Tensor>();
-  nb::object obj = nb::inst_alloc(type);
-  new (nb::inst_ptr<Tensor>(obj)) Tensor(std::move(t));
-  nb::inst_mark_ready(obj);
-  return obj;
 }
 
 nb::object numpy_view(const Tensor& t) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kcore/kcore.h"
+#include "py_tensor_object.h"
 
 namespace kcore::python {
 
@@ -17,9 +18,8 @@ namespace nb = nanobind;
 DType to_dtype(nb::handle dtype);
 std::optional<DType> to_optional_dtype(nb::handle dtype);
 
-// nb::isinstance<Tensor> and nb::isinstance<SparseTensor>, with the Python types looked up once
-// (nb::isinstance looks them up on every call).
-bool is_tensor_object(nb::handle x);
+// nb::isinstance<SparseTensor>, with the Python type looked up once (nb::isinstance looks it up
+// on every call). is_tensor_object is in py_tensor_object.h.
 bool is_sparse_object(nb::handle x);
 // An instance of numpy.ndarray itself (not of a subclass).
 bool is_ndarray_exact(nb::handle x);
@@ -31,7 +31,7 @@ Tensor to_tensor(nb::handle x, std::string_view op);
 // The same without copying a kcore tensor: a reference to it, or to the converted value kept in
 // `holder`.
 inline const Tensor& as_tensor(nb::handle x, std::optional<Tensor>& holder, std::string_view op) {
-  if (is_tensor_object(x)) return *nb::inst_ptr<Tensor>(x);
+  if (is_tensor_object(x)) return tensor_of(x);
   return holder.emplace(to_tensor(x, op));
 }
 
@@ -50,10 +50,6 @@ std::optional<std::vector<std::int64_t>> to_optional_axes(nb::handle axis, std::
 
 // A shape as a tuple of Python ints.
 nb::tuple shape_tuple(const Shape& shape);
-
-// A new Python Tensor owning t (moved in). nb::cast does the same but looks the Python type up
-// on every call; this looks it up once.
-nb::object wrap(Tensor&& t);
 
 // A read-only NumPy array sharing the tensor's buffer (ml_dtypes types for bfloat16 and float8).
 nb::object numpy_view(const Tensor& t);

@@ -9,6 +9,7 @@
 #include <nanobind/stl/string.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@
 namespace kcore::python {
 namespace {
 
+// Integer arguments (starts, shapes), inline for up to 6 like Shape.
+using Ints = SmallVector<std::int64_t, 6>;
+
 bool is_python_int(nb::handle v) {
   return !PyBool_Check(v.ptr()) && !is_tensor_object(v) && nb::hasattr(v, "__index__");
 }
@@ -26,7 +30,7 @@ bool is_python_int(nb::handle v) {
 // tensor.
 std::int64_t to_int(nb::handle v, const char* op, const char* what) {
   if (is_tensor_object(v)) {
-    const Tensor& t = *nb::inst_ptr<Tensor>(v);
+    const Tensor& t = tensor_of(v);
     if (t.ndim() == 0 && is_integer(t.dtype())) return cast(t, DType::Int64).item<std::int64_t>();
   } else if (is_python_int(v)) {
     return nb::cast<std::int64_t>(v.attr("__index__")());
@@ -35,33 +39,35 @@ std::int64_t to_int(nb::handle v, const char* op, const char* what) {
                   nb::cast<std::string>(nb::str(v.type().attr("__name__"))));
 }
 
-// A list or tuple of exact Python ints, read without attribute lookups; nullopt for anything
-// else (the general conversion then handles it, errors included).
-std::optional<std::vector<std::int64_t>> exact_ints(nb::handle s) {
+// Reads a list or tuple of exact Python ints into `out`, without attribute lookups; false (out
+// unspecified) for anything else, which the general conversion then handles, errors included.
+bool read_exact_ints(nb::handle s, Ints& out) {
   PyObject* p = s.ptr();
-  if (!PyList_Check(p) && !PyTuple_Check(p)) return std::nullopt;
+  if (!PyList_Check(p) && !PyTuple_Check(p)) return false;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(p);
   PyObject** items = PySequence_Fast_ITEMS(p);
-  std::vector<std::int64_t> out(static_cast<std::size_t>(n));
+  out.clear();
   for (Py_ssize_t i = 0; i < n; ++i) {
-    if (!PyLong_CheckExact(items[i])) return std::nullopt;
+    if (!PyLong_CheckExact(items[i])) return false;
     int overflow = 0;
-    out[static_cast<std::size_t>(i)] = PyLong_AsLongLongAndOverflow(items[i], &overflow);
-    if (overflow != 0) return std::nullopt;
+    const long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+    if (overflow != 0) return false;
+    out.push_back(v);
   }
-  return out;
+  return true;
 }
 
-std::vector<std::int64_t> to_ints(nb::handle s, const char* op, const char* what) {
-  if (auto v = exact_ints(s)) return std::move(*v);
-  return to_int_list(s, op, what);
+Ints to_ints(nb::handle s, const char* op, const char* what) {
+  Ints out;
+  if (read_exact_ints(s, out)) return out;
+  return Ints(to_int_list(s, op, what));
 }
 
 // start_indices: a list or tuple of ints (static), or a tensor, array, or list holding tensors
 // (read when the op runs).
 StartIndices to_start_indices(nb::handle s, const char* op) {
-  if (auto v = exact_ints(s)) return StartIndices(std::move(*v));
-  if (is_tensor_object(s)) return StartIndices(*nb::inst_ptr<Tensor>(s));
+  if (Ints v; read_exact_ints(s, v)) return StartIndices(std::span<const std::int64_t>(v));
+  if (is_tensor_object(s)) return StartIndices(tensor_of(s));
   if (PyList_Check(s.ptr()) || PyTuple_Check(s.ptr())) {
     bool all_ints = true;
     for (auto v : nb::borrow<nb::sequence>(s)) all_ints = all_ints && is_python_int(v);
@@ -121,8 +127,9 @@ void bind_indexing(nb::module_& m) {
       "slice",
       [](nb::handle inputs, nb::handle start_indices, nb::handle shape) {
         std::optional<Tensor> holder;
-        return slice(as_tensor(inputs, holder, "slice"), to_start_indices(start_indices, "slice"),
-                     to_ints(shape, "slice", "shape"));
+        return wrap(slice(as_tensor(inputs, holder, "slice"),
+                          to_start_indices(start_indices, "slice"),
+                          to_ints(shape, "slice", "shape")));
       },
       "inputs"_a, "start_indices"_a, "shape"_a,
       "inputs[s0:s0+shape0, ...], a view; -1 in shape means to the end. Starts (ints or a 1-D "

@@ -58,7 +58,7 @@ nb::object py_convert_to_tensor(nb::handle x, nb::handle dtype, nb::handle spars
     return nb::cast(std::get<SparseTensor>(result));
   }
   if (is_tensor_object(x)) {
-    const Tensor& t = *nb::inst_ptr<Tensor>(x);
+    const Tensor& t = tensor_of(x);
     if ((!d || *d == t.dtype()) && !t.weak()) return nb::borrow(x);
   }
   return wrap(to_strong_tensor(x, d, "convert_to_tensor"));
@@ -69,7 +69,7 @@ nb::object py_convert_to_numpy(nb::handle x) {
   if (is_sparse_object(x)) {
     return numpy_copy(nb::inst_ptr<SparseTensor>(x)->to_dense());
   }
-  if (is_tensor_object(x)) return numpy_copy(*nb::inst_ptr<Tensor>(x));
+  if (is_tensor_object(x)) return numpy_copy(tensor_of(x));
   return np->attr("array")(x);
 }
 
@@ -77,7 +77,7 @@ nb::object py_cast(nb::handle x, nb::handle dtype) {
   const DType d = to_dtype(dtype);
   if (is_sparse_object(x)) return nb::cast(cast(*nb::inst_ptr<SparseTensor>(x), d));
   if (is_tensor_object(x)) {
-    const Tensor& t = *nb::inst_ptr<Tensor>(x);
+    const Tensor& t = tensor_of(x);
     if (t.dtype() == d && !t.weak()) return nb::borrow(x);
     return wrap(cast(t, d));
   }
@@ -123,7 +123,7 @@ void def_reduction(nb::module_& m, const char* name, const char* doc) {
 std::vector<Tensor> to_tensor_list(nb::handle xs, const char* op) {
   std::vector<Tensor> out;
   if (is_tensor_object(xs)) {
-    const Tensor& t = *nb::inst_ptr<Tensor>(xs);
+    const Tensor& t = tensor_of(xs);
     if (t.ndim() == 0) {
       throw ValueError(std::string(op) + ": received a 0-d tensor; expected a sequence");
     }

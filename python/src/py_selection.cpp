@@ -15,7 +15,7 @@ namespace {
 // naming the op otherwise.
 std::int64_t to_int(nb::handle x, const char* op, const char* what) {
   if (is_tensor_object(x)) {
-    const Tensor& t = *nb::inst_ptr<Tensor>(x);
+    const Tensor& t = tensor_of(x);
     if (t.ndim() == 0 && is_integer(t.dtype())) return cast(t, DType::Int64).item<std::int64_t>();
   }
   PyObject* index = PyNumber_Index(x.ptr());

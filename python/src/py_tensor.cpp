@@ -2,7 +2,10 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <array>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "py_convert.h"
 #include "py_module.h"
@@ -39,9 +42,9 @@ Index to_index(nb::handle key) {
                  slice_part(key.attr("step"))};
   }
   if (!PyBool_Check(key.ptr()) && nb::hasattr(key, "__index__")) {
-    if (is_tensor_object(key) && nb::inst_ptr<Tensor>(key)->ndim() != 0) {
+    if (is_tensor_object(key) && tensor_of(key).ndim() != 0) {
       throw IndexError("getitem: received a tensor index of shape " +
-                       format_shape(nb::inst_ptr<Tensor>(key)->shape()) +
+                       format_shape(tensor_of(key).shape()) +
                        "; expected integers, slices, None or Ellipsis (advanced indexing is not "
                        "supported)");
     }
@@ -81,7 +84,7 @@ double to_double(const Tensor& t) {
 
 int getbuffer(PyObject* self, Py_buffer* view, int flags) {
   try {
-    nb::object arr = ndarray_view(*nb::inst_ptr<Tensor>(nb::handle(self)));
+    nb::object arr = ndarray_view(tensor_of(self));
     return PyObject_GetBuffer(arr.ptr(), view, flags);
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_BufferError, e.what());
@@ -89,10 +92,42 @@ int getbuffer(PyObject* self, Py_buffer* view, int flags) {
   }
 }
 
-PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffer)}, {0, nullptr}};
+// shape, ndim and dtype are read by the type's own getset rather than nanobind properties: they
+// are in the inner loop of shape arithmetic, and a property call costs twice as much.
+PyObject* get_shape(PyObject* self, void* /*closure*/) {
+  return nb::inst_ptr<TensorObject>(self)->shape_tuple();
+}
+
+PyObject* get_ndim(PyObject* self, void* /*closure*/) {
+  return PyLong_FromLongLong(tensor_of(self).ndim());
+}
+
+// The dtype's name, one interned string per dtype.
+PyObject* get_dtype(PyObject* self, void* /*closure*/) {
+  static std::array<PyObject*, kNumDTypes> names{};
+  const DType d = tensor_of(self).dtype();
+  PyObject*& n = names[static_cast<std::size_t>(d)];
+  if (n == nullptr) {
+    const std::string_view s = name(d);
+    n = PyUnicode_InternFromString(std::string(s).c_str());
+    if (n == nullptr) return nullptr;
+  }
+  Py_INCREF(n);
+  return n;
+}
+
+PyGetSetDef tensor_getset[] = {
+    {"shape", get_shape, nullptr, "The shape, a tuple of ints.", nullptr},
+    {"ndim", get_ndim, nullptr, "The number of dimensions.", nullptr},
+    {"dtype", get_dtype, nullptr, "The dtype's Keras name, e.g. 'float32'.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffer)},
+                              {Py_tp_getset, static_cast<void*>(tensor_getset)},
+                              {0, nullptr}};
 
 template <Tensor (*F)(const Tensor&, const Tensor&)>
-void binary_operator(nb::class_<Tensor>& cls, const char* name, const char* rname) {
+void binary_operator(nb::class_<TensorObject>& cls, const char* name, const char* rname) {
   cls.def(
       name,
       [](const Tensor& a, nb::handle b) {
@@ -123,7 +158,7 @@ const Tensor& bool_operand(const Tensor& t, const char* op) {
 }
 
 template <Tensor (*F)(const Tensor&, const Tensor&)>
-void logical_operator(nb::class_<Tensor>& cls, const char* op, const char* rop) {
+void logical_operator(nb::class_<TensorObject>& cls, const char* op, const char* rop) {
   cls.def(
       op,
       [op](const Tensor& a, nb::handle b) {
@@ -138,19 +173,47 @@ void logical_operator(nb::class_<Tensor>& cls, const char* op, const char* rop) 
       nb::is_operator());
 }
 
+PyTypeObject* tensor_type_object = nullptr;
+
 }  // namespace
 
+PyObject* TensorObject::shape_tuple() {
+  if (shape_ == nullptr) {
+    const Shape& shape = tensor_.shape();
+    PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(shape.size()));
+    if (tuple == nullptr) return nullptr;
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      PyObject* dim = PyLong_FromLongLong(shape[d]);
+      if (dim == nullptr) {
+        Py_DECREF(tuple);
+        return nullptr;
+      }
+      PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(d), dim);
+    }
+    shape_ = tuple;
+  }
+  Py_INCREF(shape_);
+  return shape_;
+}
+
+PyTypeObject* tensor_type() {
+  return tensor_type_object;
+}
+
+PyObject* new_tensor_object(Tensor&& t) noexcept {
+  nb::object obj = nb::inst_alloc(reinterpret_cast<PyObject*>(tensor_type_object));
+  if (!obj.is_valid()) return nullptr;
+  new (nb::inst_ptr<TensorObject>(obj)) TensorObject(std::move(t));
+  nb::inst_mark_ready(obj);
+  return obj.release().ptr();
+}
+
 void bind_tensor(nb::module_& m) {
-  nb::class_<Tensor> cls(m, "Tensor", nb::type_slots(tensor_slots), nb::pooled(),
-                         "An immutable n-d array of one dtype (kcore's tensor).");
+  nb::class_<TensorObject> cls(m, "Tensor", nb::type_slots(tensor_slots), nb::pooled(),
+                               "An immutable n-d array of one dtype (kcore's tensor).");
+  tensor_type_object = reinterpret_cast<PyTypeObject*>(cls.ptr());
   cls.def_prop_ro(
-         "shape", [](const Tensor& t) { return shape_tuple(t.shape()); },
-         "The shape, a tuple of ints.")
-      .def_prop_ro(
-          "dtype", [](const Tensor& t) { return std::string(name(t.dtype())); },
-          "The dtype's Keras name, e.g. 'float32'.")
-      .def_prop_ro("ndim", &Tensor::ndim, "The number of dimensions.")
-      .def_prop_ro("size", &Tensor::size, "The number of elements.")
+         "size", [](const Tensor& t) { return t.size(); }, "The number of elements.")
       .def("__len__",
            [](const Tensor& t) {
              if (t.ndim() == 0) throw TypeError("len() of a 0-d tensor");
@@ -189,8 +252,8 @@ void bind_tensor(nb::module_& m) {
                return nb::cast(cast(s, DType::UInt64).item<std::uint64_t>());
              return nb::cast(cast(s, DType::Int64).item<std::int64_t>());
            })
-      .def("__repr__", &Tensor::repr)
-      .def("__str__", &Tensor::repr)
+      .def("__repr__", [](const Tensor& t) { return t.repr(); })
+      .def("__str__", [](const Tensor& t) { return t.repr(); })
       .def("__neg__", [](const Tensor& t) { return negative(t); })
       .def("__pos__", [](const Tensor& t) { return t; })
       .def("__abs__", [](const Tensor& t) { return abs(t); })

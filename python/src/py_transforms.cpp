@@ -192,7 +192,7 @@ void bind_transforms(nb::module_& m) {
       "stop_gradient",
       [](nb::handle variable) -> nb::object {
         if (is_tensor_object(variable)) {
-          const Tensor& t = *nb::inst_ptr<Tensor>(variable);
+          const Tensor& t = tensor_of(variable);
           if (!t.tracer()) return nb::borrow(variable);
           return nb::cast(stop_gradient(t));
         }

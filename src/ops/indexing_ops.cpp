@@ -98,7 +98,7 @@ std::optional<Tensor> start_tensor(const StartIndices& start, std::int64_t n, st
       throw mismatch(indexing::format_ints(start.ints()));
     }
     if (!make_ints) return std::nullopt;
-    return convert_to_tensor(start.ints());
+    return convert_to_tensor(start.ints().data(), {n}, DType::Int64);
   }
   const Tensor& t = start.tensor();
   indexing::require_integer(t, op, "start_indices");
@@ -161,10 +161,12 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
   }
   const std::vector<std::int64_t> read =
       start_indices.is_tensor() ? indexing::read_int64(*starts) : std::vector<std::int64_t>();
-  const std::vector<std::int64_t>& given = start_indices.is_tensor() ? read : start_indices.ints();
+  const std::span<const std::int64_t> given =
+      start_indices.is_tensor() ? std::span<const std::int64_t>(read) : start_indices.ints();
   Shape begin(static_cast<std::size_t>(nd));
-  const Shape step(static_cast<std::size_t>(nd), 1);
   Shape size = shape;
+  std::int64_t offset = inputs.offset();
+  bool empty = false;
   for (std::int64_t i = 0; i < nd; ++i) {
     const std::int64_t dim = inputs.shape()[i];
     if (size[i] == -1) {
@@ -172,14 +174,20 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
       size[i] = dim - std::clamp<std::int64_t>(s, 0, dim);
     }
     begin[i] = indexing::clamp_start(given[i], dim, size[i]);
+    offset += begin[i] * inputs.strides()[i];
+    empty = empty || size[i] == 0;
   }
   // A plain tensor's slice is its view, made here: the primitive is for tracers (autodiff,
-  // vectorized_map), and building it costs more than the view.
-  if (inputs.tracer() == nullptr) return strided_view(inputs, begin, step, size);
-  return bind1(std::make_shared<StridedSlice>(std::vector<std::int64_t>(begin.begin(), begin.end()),
-                                              std::vector<std::int64_t>(step.begin(), step.end()),
-                                              std::move(size)),
-               std::span<const Tensor>(&inputs, 1));
+  // vectorized_map), and building it costs more than the view. An empty view keeps the input's
+  // offset, as strided_view's does.
+  if (inputs.tracer() == nullptr) {
+    return Tensor::view(inputs, std::move(size), inputs.strides(),
+                        empty ? inputs.offset() : offset);
+  }
+  return bind1(
+      std::make_shared<StridedSlice>(std::vector<std::int64_t>(begin.begin(), begin.end()),
+                                     std::vector<std::int64_t>(begin.size(), 1), std::move(size)),
+      std::span<const Tensor>(&inputs, 1));
 }
 
 Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Tensor& updates) {
@@ -205,7 +213,9 @@ Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Te
     return out;
   }
   return bind_donating(std::make_shared<DynamicUpdateSlice>(), inputs, u,
-                       starts.has_value() ? *starts : convert_to_tensor(start_indices.ints()));
+                       starts.has_value()
+                           ? *starts
+                           : convert_to_tensor(start_indices.ints().data(), {nd}, DType::Int64));
 }
 
 Tensor slice_update(const Tensor& inputs, const StartIndices& start_indices,

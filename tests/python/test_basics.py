@@ -1123,6 +1123,38 @@ def test_tensor_properties(rng):
         t[0] = 1  # immutable
 
 
+def test_shape_tuple_is_kept_per_tensor_and_never_reused_stale(rng):
+    # A tensor keeps its shape tuple once read; Python instances are pooled and reused, so each
+    # new tensor must read its own shape, never a previous occupant's.
+    for _ in range(200):
+        shape = tuple(int(d) for d in rng.integers(0, 5, size=rng.integers(0, 5)))
+        dtype = ALL_DTYPES[rng.integers(len(ALL_DTYPES))]
+        t = kcore.zeros(shape, dtype)
+        first = t.shape
+        assert first == shape and t.shape is first
+        assert t.dtype == dtype and t.ndim == len(shape)
+        views = kcore.unstack(t) if shape and shape[0] else []
+        assert all(v.shape == shape[1:] and v.dtype == dtype for v in views)
+        del t, views
+    big = kcore.zeros((2**31 + 1, 0), "int8")
+    assert big.shape == (2**31 + 1, 0) and big.shape[0] is big.shape[0]
+
+
+def test_dtype_is_the_same_string_object_each_time():
+    t = kcore.ones((2,), "bfloat16")
+    assert t.dtype == "bfloat16" and t.dtype is t.dtype and type(t.dtype) is str
+
+
+def test_stubs_type_the_getset_attributes():
+    import pathlib
+
+    stub = (pathlib.Path(kcore.__file__).parent / "_kcore.pyi").read_text()
+    assert "getset_descriptor" not in stub
+    for line in ("def shape(self) -> tuple[int, ...]:", "def ndim(self) -> int:",
+                 "def dtype(self) -> str:"):
+        assert line in stub
+
+
 # ---------------------------------------------------------------------------------------------
 # repr
 
