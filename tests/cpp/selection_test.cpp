@@ -541,6 +541,38 @@ TEST(Segment, EveryPathSameResultOnEveryThreadCount) {
   }
 }
 
+// One column of float data is folded with a plain max once a check has found no NaN and no -0.0
+// (else the full fold runs): one such value anywhere, on any path, gives the exact result.
+TEST(Segment, MaxWithOneSpecialValueAnywhereInOneColumn) {
+  ThreadCountGuard guard;
+  std::mt19937 rng(9);
+  const std::int64_t n = 20000;
+  for (int threads : {1, 2}) {
+    kcore::set_num_threads(threads);
+    for (std::int64_t s : {3, 1000}) {
+      for (bool sorted : {false, true}) {
+        for (std::int64_t at : {std::int64_t{0}, std::int64_t{4095}, std::int64_t{4096},
+                                std::int64_t{12345}, n - 1}) {
+          for (float special : {NAN, -0.0F}) {
+            SCOPED_TRACE("threads=" + std::to_string(threads) + " s=" + std::to_string(s) +
+                         " sorted=" + std::to_string(sorted) + " at=" + std::to_string(at) +
+                         " value=" + std::to_string(special));
+            auto data = random_values<float>(rng, n);
+            for (auto& v : data) v = -std::abs(v) - 1.0F;  // negative: -0.0 is a segment's max
+            data[static_cast<std::size_t>(at)] = special;
+            std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
+            for (auto& id : ids) id = std::uniform_int_distribution<std::int64_t>(0, s - 1)(rng);
+            if (sorted) std::sort(ids.begin(), ids.end());
+            const Tensor got = kcore::segment_max(make(data, {n}), make(ids, {n}), s, sorted);
+            expect_segment_result<float>(Seg::Max, got,
+                                         reference<float>(Seg::Max, data, ids, s, 1));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Segment, SortedPromiseBrokenStaysInBounds) {
   ThreadCountGuard guard;
   std::mt19937 rng(8);
