@@ -1,11 +1,16 @@
 #include "cpu/parallel.h"
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +24,15 @@ namespace cpu {
 namespace {
 
 thread_local bool inside_worker = false;
+
+// The CPU the calling thread runs on, or -1 where that cannot be known.
+int current_cpu() {
+#if defined(__linux__)
+  return sched_getcpu();
+#else
+  return -1;
+#endif
+}
 
 int default_threads() {
   if (const char* env = std::getenv("KCORE_NUM_THREADS")) {
@@ -59,9 +73,14 @@ class ThreadPool {
       error_ = nullptr;
       generation = ++generation_;
       next_.store(std::uint64_t{generation} << 32, std::memory_order_relaxed);
+      caller_cpu_.store(current_cpu(), std::memory_order_relaxed);
       posted_.store(generation, std::memory_order_release);
     }
     wake_.notify_all();
+    // A caller whose workers have not claimed a chunk by the end of its first yields once: a
+    // worker woken on the caller's CPU then gets to run, and moves off it (leave_cpu).
+    take_chunks(generation, chunks, job, 1);
+    if ((next_.load(std::memory_order_relaxed) & 0xffffffffU) <= 1) std::this_thread::yield();
     take_chunks(generation, chunks, job);
     spin_while([&] { return pending_.load(std::memory_order_acquire) != 0; });
     std::unique_lock<std::mutex> lock(mutex_);
@@ -92,14 +111,16 @@ class ThreadPool {
     workers_.clear();
   }
 
-  // Claims and runs chunks of job `generation` until none is left. next_ holds the generation
-  // in its high half and the next unclaimed chunk in its low half, so that a thread still
-  // holding an older job can never claim a chunk of a newer one.
-  void take_chunks(std::uint32_t generation, int chunks, const std::function<void(int)>& job) {
+  // Claims and runs chunks of job `generation` until none is left, or `limit` of them. next_
+  // holds the generation in its high half and the next unclaimed chunk in its low half, so that a
+  // thread still holding an older job can never claim a chunk of a newer one.
+  void take_chunks(std::uint32_t generation, int chunks, const std::function<void(int)>& job,
+                   int limit = std::numeric_limits<int>::max()) {
     std::uint64_t next = next_.load(std::memory_order_acquire);
-    for (;;) {
+    for (int taken = 0; taken < limit;) {
       if ((next >> 32) != generation || static_cast<int>(next & 0xffffffffU) >= chunks) return;
       if (!next_.compare_exchange_weak(next, next + 1, std::memory_order_acq_rel)) continue;
+      ++taken;
       try {
         job(static_cast<int>(next & 0xffffffffU));
       } catch (...) {
@@ -135,7 +156,11 @@ class ThreadPool {
       const auto* job = job_;
       const int chunks = chunks_;
       lock.unlock();
-      if (job != nullptr) take_chunks(seen, chunks, *job);
+      if (job != nullptr) {
+        const int cpu = current_cpu();
+        if (cpu >= 0 && cpu == caller_cpu_.load(std::memory_order_relaxed)) leave_cpu(cpu);
+        take_chunks(seen, chunks, *job);
+      }
       lock.lock();
     }
   }
@@ -166,11 +191,28 @@ class ThreadPool {
   std::uint32_t generation_ = 0;
   // generation_, readable without the lock: what spinning workers watch.
   std::atomic<std::uint32_t> posted_ = 0;
+  // The CPU the caller of the current job ran on when it posted it (-1: unknown).
+  std::atomic<int> caller_cpu_ = -1;
   bool stopping_ = false;
   std::exception_ptr error_;
 };
 
 }  // namespace
+
+void leave_cpu(int cpu) {
+#if defined(__linux__)
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+  if (CPU_COUNT(&allowed) < 2 || !CPU_ISSET(cpu, &allowed)) return;
+  cpu_set_t others = allowed;
+  CPU_CLR(cpu, &others);
+  if (sched_setaffinity(0, sizeof(others), &others) == 0) {
+    sched_setaffinity(0, sizeof(allowed), &allowed);
+  }
+#else
+  (void)cpu;
+#endif
+}
 
 void parallel_for_chunks(std::int64_t n, std::int64_t grain,
                          const std::function<void(std::int64_t, std::int64_t)>& fn) {

@@ -25,4 +25,12 @@ void parallel_for(std::int64_t n, std::int64_t grain, Fn&& fn) {
   parallel_for_chunks(n, grain, std::forward<Fn>(fn));
 }
 
+// Moves the calling thread off `cpu` onto another CPU it may run on, then allows `cpu` again (the
+// thread stays where it was moved); nothing where it may run on one CPU only, or off Linux.
+// Linux may wake a pool worker on the CPU of the thread that woke it when it judges the other
+// CPUs busy (on a VM, a virtual CPU left idle for a while counts as busy): the worker then waits
+// behind the caller, and a job meant for two threads runs on one. A worker that wakes on its
+// caller's CPU calls this.
+void leave_cpu(int cpu);
+
 }  // namespace kcore::cpu

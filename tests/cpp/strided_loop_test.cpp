@@ -3,8 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__linux__)
+#include <sched.h>
+#include <sys/types.h>
+#endif
+
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -306,6 +312,48 @@ TEST(ParallelFor, TheCallerTakesTheChunksOfALateWorker) {
   EXPECT_EQ(total.load(), kChunks);
   EXPECT_GE(by_caller.load(), kChunks - 1);
 }
+
+#if defined(__linux__)
+// A worker that wakes on the caller's CPU moves itself off it for the job (parallel.cpp,
+// leave_cpu). With the caller pinned to one CPU, the workers often do; afterwards every thread
+// may again run on every CPU it could before, and every job ran in full.
+TEST(ParallelFor, WorkersLeavingTheCallersCpuKeepTheirAffinity) {
+  cpu_set_t process;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(process), &process), 0);
+  if (CPU_COUNT(&process) < 2) GTEST_SKIP() << "one CPU";
+  ThreadCountGuard guard;
+  kcore::set_num_threads(2);
+  int first = 0;
+  while (!CPU_ISSET(first, &process)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  std::atomic<std::int64_t> total{0};
+  for (int job = 0; job < 200; ++job) {
+    kcore::cpu::parallel_for(8, 1, [&](std::int64_t b, std::int64_t e) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      total += e - b;
+    });
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(process), &process), 0);
+  EXPECT_EQ(total.load(), 200 * 8);
+  // Directly: the calling thread leaves its CPU and may then run anywhere it could before.
+  for (int i = 0; i < 20; ++i) {
+    const int cpu = sched_getcpu();
+    kcore::cpu::leave_cpu(cpu);
+    EXPECT_NE(sched_getcpu(), cpu);
+  }
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    const pid_t tid = std::stoi(task.path().filename().string());
+    cpu_set_t mask;
+    ASSERT_EQ(sched_getaffinity(tid, sizeof(mask), &mask), 0);
+    EXPECT_TRUE(CPU_EQUAL(&mask, &process)) << "thread " << tid;
+  }
+}
+#endif
 
 TEST(ParallelFor, ChunkBoundariesAreDeterministic) {
   ThreadCountGuard guard;
