@@ -122,8 +122,18 @@ PyGetSetDef tensor_getset[] = {
     {"dtype", get_dtype, nullptr, "The dtype's Keras name, e.g. 'float32'.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
+// Tensors come from kcore's functions only: an instance made by Tensor.__new__ would hold no
+// tensor, and the getset above and the type caster read it without a check.
+PyObject* refuse_new(PyTypeObject* /*type*/, PyObject* /*args*/, PyObject* /*kwargs*/) {
+  PyErr_SetString(PyExc_TypeError,
+                  "kcore.Tensor cannot be created directly; use kcore.convert_to_tensor (or "
+                  "another kcore function)");
+  return nullptr;
+}
+
 PyType_Slot tensor_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(getbuffer)},
                               {Py_tp_getset, static_cast<void*>(tensor_getset)},
+                              {Py_tp_new, reinterpret_cast<void*>(refuse_new)},
                               {0, nullptr}};
 
 template <Tensor (*F)(const Tensor&, const Tensor&)>
@@ -281,7 +291,11 @@ void bind_tensor(nb::module_& m) {
             return ndarray_view(t).attr("__dlpack__")(**kwargs);
           },
           "kwargs"_a, "A DLPack capsule sharing the tensor's buffer (read-only).")
-      .def("__dlpack_device__", [](const Tensor&) { return nb::make_tuple(1, 0); });
+      .def("__dlpack_device__", [](const Tensor&) { return nb::make_tuple(1, 0); })
+      // Immutable: a copy is the tensor itself, as for tuples.
+      .def("__copy__", [](nb::handle self) { return nb::borrow(self); })
+      .def(
+          "__deepcopy__", [](nb::handle self, nb::handle) { return nb::borrow(self); }, "memo"_a);
   cls.attr("__hash__") = nb::none();
   cls.attr("__array_ufunc__") = nb::none();
   cls.attr("__array_priority__") = 100;

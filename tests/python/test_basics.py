@@ -1140,6 +1140,22 @@ def test_shape_tuple_is_kept_per_tensor_and_never_reused_stale(rng):
     assert big.shape == (2**31 + 1, 0) and big.shape[0] is big.shape[0]
 
 
+def test_tensors_cannot_be_made_empty():
+    # An instance holding no tensor would be read as one: every way to make one is refused.
+    import copy
+
+    with pytest.raises(TypeError, match="convert_to_tensor"):
+        kcore.Tensor()
+    with pytest.raises(TypeError, match="convert_to_tensor"):
+        kcore.Tensor.__new__(kcore.Tensor)
+    with pytest.raises(TypeError):
+        type("Sub", (kcore.Tensor,), {})()
+    # Copies: a tensor is immutable, so (as for tuples) a copy is the tensor itself.
+    t = kcore.ones((2, 3))
+    assert copy.copy(t) is t and copy.deepcopy(t) is t
+    assert copy.deepcopy({"a": [t]})["a"][0] is t
+
+
 def test_dtype_is_the_same_string_object_each_time():
     t = kcore.ones((2,), "bfloat16")
     assert t.dtype == "bfloat16" and t.dtype is t.dtype and type(t.dtype) is str
