@@ -150,10 +150,21 @@ void bind_indexing(nb::module_& m) {
         std::optional<std::int64_t> n;
         if (!num.is_none()) n = to_int(num, "unstack", "num");
         std::optional<Tensor> holder;
-        nb::list out;
-        unstack_each(as_tensor(x, holder, "unstack"), n, to_int(axis, "unstack", "axis"),
-                     [&](Tensor&& part) { out.append(wrap(std::move(part))); });
-        return out;
+        const Tensor& t = as_tensor(x, holder, "unstack");
+        const std::int64_t a = to_int(axis, "unstack", "axis");
+        // The list is made at its final length once unstack_each has checked the axis (its
+        // first call back), and filled in place: no appends, no regrowth.
+        nb::object out;
+        Py_ssize_t i = 0;
+        unstack_each(t, n, a, [&](Tensor&& part) {
+          if (!out.is_valid()) {
+            out =
+                nb::steal(PyList_New(static_cast<Py_ssize_t>(t.shape()[a < 0 ? a + t.ndim() : a])));
+            if (!out.is_valid()) throw nb::python_error();
+          }
+          PyList_SET_ITEM(out.ptr(), i++, wrap(std::move(part)).release().ptr());
+        });
+        return out.is_valid() ? out : nb::steal(PyList_New(0));
       },
       "x"_a, "num"_a = nb::none(), "axis"_a = 0,
       "The list of x.shape[axis] views x[..., i, ...] along axis; num, if given, must equal "
