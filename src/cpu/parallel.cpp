@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -24,6 +25,18 @@ namespace cpu {
 namespace {
 
 thread_local bool inside_worker = false;
+
+#if defined(KCORE_STRETCH_POOL_WINDOWS)
+// Built into a ThreadSanitizer check only: short spins and a pause between a worker's last
+// decrement and its notify make the interleavings that decide the pool's correctness common.
+constexpr int kSpin = 16;
+void stretch_window() {
+  std::this_thread::sleep_for(std::chrono::microseconds(300));
+}
+#else
+constexpr int kSpin = 4096;
+void stretch_window() {}
+#endif
 
 // The CPU the calling thread runs on, or -1 where that cannot be known.
 int current_cpu() {
@@ -83,8 +96,10 @@ class ThreadPool {
     if ((next_.load(std::memory_order_relaxed) & 0xffffffffU) <= 1) std::this_thread::yield();
     take_chunks(generation, chunks, job);
     spin_while([&] { return pending_.load(std::memory_order_acquire) != 0; });
+    // Acquire, not relaxed: a worker's last decrement may land after this thread has taken the
+    // mutex, and only the load then orders the worker's reads of `job` before its destruction.
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
+    done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     job_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -128,6 +143,7 @@ class ThreadPool {
         if (!error_) error_ = std::current_exception();
       }
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        stretch_window();
         // Through the mutex: the caller tests pending_ under it before it sleeps.
         { std::lock_guard<std::mutex> lock(mutex_); }
         done_.notify_one();
@@ -168,7 +184,6 @@ class ThreadPool {
   // Busy-waits while `waiting()` holds, for at most about kSpin pauses.
   template <class F>
   static void spin_while(F waiting) {
-    constexpr int kSpin = 4096;
     for (int i = 0; i < kSpin && waiting(); ++i) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
