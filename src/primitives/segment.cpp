@@ -125,6 +125,7 @@ struct CanonicalIds {
       if constexpr (std::is_integral_v<I> && !std::is_same_v<I, bool>) {
         const I* p = c.data<I>();
         for (std::size_t i = 0; i < converted.size(); ++i) {
+          // NOLINTNEXTLINE(bugprone-signed-char-misuse): int8 ids are numbers, sign-extended.
           converted[i] = static_cast<std::int64_t>(p[i]);
         }
       }
@@ -145,6 +146,22 @@ struct CanonicalIds {
 
 // Below this many elements of work, one thread.
 constexpr std::int64_t kGrain = 1 << 15;
+// A one-column fold takes its rows in blocks of this many; the plain max checks each block for
+// NaN and -0.0 just before folding it, while the block is in the cache.
+constexpr std::int64_t kFoldBlock = 2048;
+// Rows (ids and values) of more than kStreamBytes come from memory, and the hardware fetches
+// them too late for the fold: it fetches them kFetchAhead rows ahead itself. (segment_max of 10^7
+// rows: 5.9 -> 4.0 ms. Below, where they are cached, the fetches cost more than they save.)
+constexpr std::int64_t kFetchAhead = 2048;
+constexpr std::int64_t kStreamBytes = std::int64_t{16} << 20;
+
+// Prefetches the cache lines of p[0, 16).
+template <class U>
+KCORE_ALWAYS_INLINE inline void prefetch_16(const U* p) {
+  for (std::size_t b = 0; b < 16 * sizeof(U); b += 64) {
+    __builtin_prefetch(reinterpret_cast<const char*>(p) + b, 0, 3);
+  }
+}
 
 template <class T, SegmentOp kOp, class Id, bool kPlain = false>
 class SegmentKernel {
@@ -167,8 +184,12 @@ class SegmentKernel {
   bool run(bool sorted) {
     if (s_ * d_ == 0) return true;
     if constexpr (kPlain) {
-      // One column: a separate vectorised check is cheaper than a flag in the scalar fold.
-      if (d_ == 1 && any_special()) return false;
+      // One column, sorted: one vectorised check first (fold_runs folds four stretches at once
+      // and reports nothing). Unsorted, the fold checks block by block (scatter).
+      if (d_ == 1 && sorted) {
+        if (any_special(0, n_)) return false;
+        checked_ = true;
+      }
     }
     const std::int64_t work = n_ * d_ + s_ * d_;
     const std::int64_t parts =
@@ -199,13 +220,12 @@ class SegmentKernel {
     }
   }
 
-  // Folds rows [i0, i1) whose id is in [lo, hi), columns [c0, c1), into `acc`.
-  // Whether any value of the data is a NaN or a -0.0.
-  bool any_special() const {
+  // Whether any value of rows [i0, i1) of one-column data is a NaN or a -0.0.
+  bool any_special(std::int64_t i0, std::int64_t i1) const {
     return selection::with_best_isa([&]() KCORE_ALWAYS_INLINE {
       constexpr std::int64_t kBlock = 1024;
-      for (std::int64_t i = 0; i < n_; i += kBlock) {
-        const std::int64_t end = std::min(n_, i + kBlock);
+      for (std::int64_t i = i0; i < i1; i += kBlock) {
+        const std::int64_t end = std::min(i1, i + kBlock);
         int found = 0;
         for (std::int64_t j = i; j < end; ++j) found |= F::special(F::load(data_[j]));
         if (found != 0) return true;
@@ -214,35 +234,49 @@ class SegmentKernel {
     });
   }
 
-  // Folds rows [i0, i1) whose id is in [lo, hi), columns [c0, c1), into `acc`. With kPlain and
-  // several columns, also reports whether a folded value was a NaN or a -0.0 (the plain fold
-  // was then wrong).
+  // Folds rows [i0, i1) whose id is in [lo, hi), columns [c0, c1), into `acc`. With kPlain,
+  // returns whether a value was a NaN or a -0.0 (the plain fold was then wrong, and may have
+  // stopped early), unless checked_.
   bool scatter(A* acc, std::int64_t i0, std::int64_t i1, std::int64_t lo, std::int64_t hi,
                std::int64_t c0, std::int64_t c1) const {
     const std::int64_t d = d_;
     int special = 0;
-    if (c1 - c0 == 1) {
+    if (d == 1) {
       // One column: a scalar fold, unrolled so that independent updates overlap. An id is in
       // range when (id - lo) as unsigned is below hi - lo.
       const auto width = static_cast<std::uint64_t>(hi - lo);
-      const T* x = data_ + c0;
-      A* out = acc + lo * d + c0;
-      auto step = [&](std::int64_t i) {
-        const auto r = static_cast<std::uint64_t>(static_cast<std::int64_t>(ids_[i]) - lo);
+      A* out = acc + lo;
+      const auto fold = [&](const Id* id, const T* v) KCORE_ALWAYS_INLINE {
+        const auto r = static_cast<std::uint64_t>(static_cast<std::int64_t>(*id) - lo);
         if (r < width) {
-          A& a = out[static_cast<std::int64_t>(r) * d];
-          a = F::combine(a, F::load(x[i * d]));
+          A& a = out[r];
+          a = F::combine(a, F::load(*v));
         }
       };
-      std::int64_t i = i0;
-      for (; i + 4 <= i1; i += 4) {
-        step(i);
-        step(i + 1);
-        step(i + 2);
-        step(i + 3);
+      const bool streamed =
+          (i1 - i0) * static_cast<std::int64_t>(sizeof(T) + sizeof(Id)) > kStreamBytes;
+      for (std::int64_t b = i0; b < i1; b += kFoldBlock) {
+        const std::int64_t e = std::min(i1, b + kFoldBlock);
+        if constexpr (kPlain) {
+          if (!checked_ && any_special(b, e)) return true;
+        }
+        const Id* id = ids_ + b;
+        const T* v = data_ + b;
+        const T* end = data_ + e;
+        if (streamed) {
+          const T* fetched_end = data_ + std::max(b, std::min(e, i1 - kFetchAhead - 16));
+          for (; v + 16 <= fetched_end; v += 16, id += 16) {
+            prefetch_16(v + kFetchAhead);
+            prefetch_16(id + kFetchAhead);
+            for (int k = 0; k < 16; ++k) fold(id + k, v + k);
+          }
+        }
+        for (; v + 16 <= end; v += 16, id += 16) {
+          for (int k = 0; k < 16; ++k) fold(id + k, v + k);
+        }
+        for (; v < end; ++v, ++id) fold(id, v);
       }
-      for (; i < i1; ++i) step(i);
-      return special != 0;
+      return false;
     }
     // Rows: the fold runs along the row (vectorised).
     const std::int64_t len = c1 - c0;
@@ -412,6 +446,8 @@ class SegmentKernel {
   T* out_;
   A* acc_ = nullptr;
   std::vector<A> buffer_;
+  // kPlain: the data is known to hold no NaN and no -0.0.
+  bool checked_ = false;
 };
 
 std::string dtype_str(const Tensor& x) {
@@ -500,7 +536,9 @@ std::vector<Tensor> SegmentReduce::eval_cpu(std::span<const Tensor> inputs,
         T* o = out.mutable_data<T>();
         if (op == SegmentOp::Sum) {
           SegmentKernel<T, SegmentOp::Sum, Id>(x, id, n, d, s, o).run(sorted);
-        } else if constexpr (std::is_floating_point_v<cpu::compute_t<T>>) {
+          return;
+        }
+        if constexpr (std::is_floating_point_v<cpu::compute_t<T>>) {
           // The plain fold first; data with NaN or -0.0 is folded again in full.
           if (!SegmentKernel<T, SegmentOp::Max, Id, true>(x, id, n, d, s, o).run(sorted)) {
             SegmentKernel<T, SegmentOp::Max, Id>(x, id, n, d, s, o).run(sorted);

@@ -9,8 +9,13 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define KCORE_SELECTION_AVX2 1
 #define KCORE_TARGET_AVX2 __attribute__((target("avx2")))
+#if defined(__clang__)
+#define KCORE_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"), min_vector_width(512)))
+#else
 #define KCORE_TARGET_AVX512 \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,prefer-vector-width=512")))
+#endif
 #else
 #define KCORE_SELECTION_AVX2 0
 #define KCORE_TARGET_AVX2

@@ -541,8 +541,9 @@ TEST(Segment, EveryPathSameResultOnEveryThreadCount) {
   }
 }
 
-// One column of float data is folded with a plain max once a check has found no NaN and no -0.0
-// (else the full fold runs): one such value anywhere, on any path, gives the exact result.
+// One column of float data is folded with a plain max where a check has found no NaN and no -0.0
+// (first, sorted; block by block, unsorted; else the full fold runs): one such value anywhere, on
+// any path, gives the exact result.
 TEST(Segment, MaxWithOneSpecialValueAnywhereInOneColumn) {
   ThreadCountGuard guard;
   std::mt19937 rng(9);
@@ -551,8 +552,10 @@ TEST(Segment, MaxWithOneSpecialValueAnywhereInOneColumn) {
     kcore::set_num_threads(threads);
     for (std::int64_t s : {3, 1000}) {
       for (bool sorted : {false, true}) {
-        for (std::int64_t at : {std::int64_t{0}, std::int64_t{4095}, std::int64_t{4096},
-                                std::int64_t{12345}, n - 1}) {
+        // Block edges of the unsorted fold's check (2048 rows) and of its two threads' halves.
+        for (std::int64_t at : {std::int64_t{0}, std::int64_t{2047}, std::int64_t{2048},
+                                std::int64_t{4095}, std::int64_t{4096}, std::int64_t{9999},
+                                std::int64_t{10000}, std::int64_t{12345}, n - 1}) {
           for (float special : {NAN, -0.0F}) {
             SCOPED_TRACE("threads=" + std::to_string(threads) + " s=" + std::to_string(s) +
                          " sorted=" + std::to_string(sorted) + " at=" + std::to_string(at) +
