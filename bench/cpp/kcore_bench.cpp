@@ -114,6 +114,36 @@ Inputs segment_inputs(std::int64_t n, bool sorted) {
   return Inputs{kcore::convert_to_tensor(data), kcore::convert_to_tensor(ids)};
 }
 
+// scatter's inputs, as bench/ops.py's scatter_inputs: indices (n, 1) int64 uniform in [0, n)
+// (duplicates), values (n,) float32 integers in [-8, 8].
+Inputs scatter_inputs(std::int64_t n) {
+  std::mt19937 gen(1);
+  std::uniform_int_distribution<std::int64_t> at(0, n - 1);
+  std::uniform_int_distribution<std::int32_t> value(-8, 8);
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+  std::vector<float> values(static_cast<std::size_t>(n));
+  for (auto& i : idx) i = at(gen);
+  for (auto& v : values) v = static_cast<float>(value(gen));
+  return Inputs{kcore::reshape(kcore::convert_to_tensor(idx), {n, 1}),
+                kcore::convert_to_tensor(values)};
+}
+
+// scatter_update's inputs, as bench/ops.py's scatter_update_inputs: x (n,) float32, indices
+// (n / 16, 1) int64 distinct, updates (n / 16,) float32 integers in [-8, 8].
+Inputs scatter_update_inputs(std::int64_t n) {
+  const std::int64_t m = std::max<std::int64_t>(n / 16, 1);
+  std::mt19937 gen(1);
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(n));
+  std::iota(rows.begin(), rows.end(), std::int64_t{0});
+  std::shuffle(rows.begin(), rows.end(), gen);
+  rows.resize(static_cast<std::size_t>(m));
+  std::uniform_int_distribution<std::int32_t> value(-8, 8);
+  std::vector<float> updates(static_cast<std::size_t>(m));
+  for (auto& v : updates) v = static_cast<float>(value(gen));
+  return Inputs{f32(n, -1, 1), kcore::reshape(kcore::convert_to_tensor(rows), {m, 1}),
+                kcore::convert_to_tensor(updates)};
+}
+
 struct OpBench {
   const char* name;
   std::function<Inputs(std::int64_t)> make;
@@ -198,6 +228,12 @@ const std::vector<OpBench>& op_benches() {
        [](const Inputs& x) {
          return kcore::segment_max(x[0], x[1], num_segments(x[0].shape()[0]), true);
        }},
+      {"scatter", scatter_inputs,
+       [](const Inputs& x) { return kcore::scatter(x[0], x[1], x[1].shape()); }},
+      {"scatter_update", scatter_update_inputs,
+       [](const Inputs& x) { return kcore::scatter_update(x[0], x[1], x[2]); }},
+      {"scatter_update_add", scatter_update_inputs,
+       [](const Inputs& x) { return kcore::scatter_update(x[0], x[1], x[2], "add"); }},
   };
   return table;
 }

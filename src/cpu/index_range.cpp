@@ -1,5 +1,4 @@
-// indices_in_range, compiled for every Highway target and chosen at run time: the smallest and
-// largest index of the array, then two comparisons.
+// index_bounds, compiled for every Highway target and chosen at run time.
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "cpu/index_range.cpp"
@@ -19,7 +18,7 @@ namespace kcore::cpu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 template <class T>
-bool InRange(const T* idx, std::size_t n, std::int64_t dim) {
+IndexBounds Bounds(const T* idx, std::size_t n) {
   const hn::ScalableTag<T> d;
   const std::size_t lanes = hn::Lanes(d);
   // Two pairs of accumulators: the loop runs at load speed, not at the latency of min and max.
@@ -42,14 +41,14 @@ bool InRange(const T* idx, std::size_t n, std::int64_t dim) {
     lo = std::min<std::int64_t>(lo, idx[i]);
     hi = std::max<std::int64_t>(hi, idx[i]);
   }
-  return n == 0 || (lo >= -dim && hi < dim);
+  return {lo, hi};
 }
 
-bool InRange32(const std::int32_t* idx, std::size_t n, std::int64_t dim) {
-  return InRange(idx, n, dim);
+IndexBounds Bounds32(const std::int32_t* idx, std::size_t n) {
+  return Bounds(idx, n);
 }
-bool InRange64(const std::int64_t* idx, std::size_t n, std::int64_t dim) {
-  return InRange(idx, n, dim);
+IndexBounds Bounds64(const std::int64_t* idx, std::size_t n) {
+  return Bounds(idx, n);
 }
 
 }  // namespace kcore::cpu::HWY_NAMESPACE
@@ -58,14 +57,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace kcore::cpu {
 
-HWY_EXPORT(InRange32);
-HWY_EXPORT(InRange64);
+HWY_EXPORT(Bounds32);
+HWY_EXPORT(Bounds64);
 
-bool indices_in_range(const std::int32_t* idx, std::size_t n, std::int64_t dim) {
-  return HWY_DYNAMIC_DISPATCH(InRange32)(idx, n, dim);
+IndexBounds index_bounds(const std::int32_t* idx, std::size_t n) {
+  return HWY_DYNAMIC_DISPATCH(Bounds32)(idx, n);
 }
-bool indices_in_range(const std::int64_t* idx, std::size_t n, std::int64_t dim) {
-  return HWY_DYNAMIC_DISPATCH(InRange64)(idx, n, dim);
+IndexBounds index_bounds(const std::int64_t* idx, std::size_t n) {
+  return HWY_DYNAMIC_DISPATCH(Bounds64)(idx, n);
 }
 
 }  // namespace kcore::cpu

@@ -223,6 +223,50 @@ TEST(Scatter, OutOfRangeAtEveryPosition) {
   }
 }
 
+// Single-element rows check their indices block by block (2048 rows) while they are added: an
+// index out of range in any block, at its edges or in the last, short block, is the row
+// reported; with none, every block is added (into a 64 MB output too, which prefetches ahead).
+TEST(Scatter, SingleElementsCheckedBlockByBlock) {
+  std::mt19937 rng(11);
+  for (const std::int64_t dim : {std::int64_t{3000}, std::int64_t{1} << 24}) {
+    const std::int64_t n = 5000;
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+    std::vector<float> upd(static_cast<std::size_t>(n));
+    std::vector<double> expected(static_cast<std::size_t>(dim), 0.0);
+    for (std::int64_t r = 0; r < n; ++r) {
+      // Negative indices only in the second block: blocks without any take a path without the
+      // wrap.
+      const bool negatives = r >= 2048 && r < 4096;
+      const auto i =
+          negatives ? static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(2 * dim)) - dim
+                    : static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(dim));
+      idx[static_cast<std::size_t>(r)] = i;
+      upd[static_cast<std::size_t>(r)] = static_cast<float>(rng() % 17) - 8;
+      expected[static_cast<std::size_t>(i < 0 ? i + dim : i)] += upd[static_cast<std::size_t>(r)];
+    }
+    const Tensor values_tensor = convert_to_tensor(upd);
+    for (DType dt : {DType::Int32, DType::Int64}) {
+      SCOPED_TRACE(std::string(name(dt)) + " dim=" + std::to_string(dim));
+      const Tensor indices = cast(reshape(convert_to_tensor(idx), {n, 1}), dt);
+      EXPECT_EQ(values(scatter(indices, values_tensor, {dim})), expected);
+      for (std::int64_t at : {0, 1, 2047, 2048, 2049, 4095, 4096, 4999}) {
+        for (std::int64_t bad : {dim, -dim - 1}) {
+          std::vector<std::int64_t> wrong = idx;
+          wrong[static_cast<std::size_t>(at)] = bad;
+          // A second bad index later, in another block: the first is the one reported.
+          if (at + 2100 < n) wrong[static_cast<std::size_t>(at + 2100)] = dim + 7;
+          expect_error(
+              [&] {
+                scatter(cast(reshape(convert_to_tensor(wrong), {n, 1}), dt), values_tensor, {dim});
+              },
+              "scatter: index [" + std::to_string(bad) + "] (row " + std::to_string(at) +
+                  " of indices of shape (5000, 1))");
+        }
+      }
+    }
+  }
+}
+
 TEST(Scatter, EveryDtype) {
   for (DType d : kAllDTypes) {
     SCOPED_TRACE(std::string(name(d)));
