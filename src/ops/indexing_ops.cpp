@@ -226,12 +226,7 @@ Tensor slice_update(Tensor&& inputs, const StartIndices& start_indices, const Te
   const Tensor u = cast(updates, inputs.dtype());
   // Untraced, with static starts: the kernel runs here, without building the primitive.
   if (!starts.has_value() && inputs.tracer() == nullptr && u.tracer() == nullptr) {
-    Tensor out = indexing::writable_copy(inputs);
-    inputs = Tensor();
-    if (u.size() > 0) {
-      write_window(out.mutable_bytes(), out.shape(), out.strides(), u, start_indices.ints().data());
-    }
-    return out;
+    return updated_window(std::move(inputs), u, start_indices.ints().data());
   }
   return bind_donating(std::make_shared<DynamicUpdateSlice>(), inputs, u,
                        starts.has_value()

@@ -1,6 +1,7 @@
 #include "primitives/dynamic_slice.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "cpu/copy.h"
@@ -114,6 +115,57 @@ void write_window(std::byte* base, std::span<const std::int64_t> dims, const Str
     off += indexing::clamp_start(starts[i], dims[i], u.shape()[i]) * strides[i];
   }
   cpu::copy_elements(base + off * static_cast<std::int64_t>(itemsize(u.dtype())), strides, u);
+}
+
+Tensor updated_window(Tensor&& x, const Tensor& u, const std::int64_t* starts) {
+  if (indexing::can_reuse_buffer(x) || !x.is_contiguous() || u.size() == 0) {
+    Tensor out = indexing::writable_copy(x);
+    x = Tensor();
+    if (u.size() > 0) write_window(out.mutable_bytes(), out.shape(), out.strides(), u, starts);
+    return out;
+  }
+  // The window is one run when the dimensions before its first partial one are 1 wide and those
+  // after it are whole.
+  const std::int64_t nd = x.ndim();
+  std::int64_t first_partial = nd;
+  for (std::int64_t i = nd; i-- > 0;) {
+    if (u.shape()[i] != x.shape()[i]) {
+      first_partial = i;
+      break;
+    }
+  }
+  bool one_run = true;
+  for (std::int64_t i = 0; i < first_partial && first_partial < nd; ++i) {
+    one_run = one_run && u.shape()[i] == 1;
+  }
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  if (!one_run) {
+    cpu::copy_bytes(out.mutable_bytes(), x.bytes(),
+                    x.size() * static_cast<std::int64_t>(itemsize(x.dtype())));
+    write_window(out.mutable_bytes(), out.shape(), out.strides(), u, starts);
+    return out;
+  }
+  const auto isz = static_cast<std::int64_t>(itemsize(x.dtype()));
+  std::int64_t begin = 0;
+  for (std::int64_t i = 0; i < nd; ++i) {
+    begin += indexing::clamp_start(starts[i], x.shape()[i], u.shape()[i]) * x.strides()[i];
+  }
+  const std::int64_t hole_begin = begin * isz;
+  const std::int64_t hole_end = (begin + u.size()) * isz;
+  std::byte* dst = out.mutable_bytes();
+  const std::byte* src = x.bytes();
+  // One job for both sides of the window, split as one copy of the whole would be.
+  cpu::parallel_for(x.size() * isz, cpu::kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
+    if (b < hole_begin) {
+      std::memcpy(dst + b, src + b, static_cast<std::size_t>(std::min(e, hole_begin) - b));
+    }
+    if (e > hole_end) {
+      const std::int64_t from = std::max(b, hole_end);
+      std::memcpy(dst + from, src + from, static_cast<std::size_t>(e - from));
+    }
+  });
+  write_window(dst, out.shape(), out.strides(), u, starts);
+  return out;
 }
 
 std::vector<TensorSpec> DynamicUpdateSlice::infer(std::span<const Tensor> inputs) const {

@@ -40,6 +40,11 @@ class DynamicSlice final : public Primitive {
 void write_window(std::byte* base, std::span<const std::int64_t> dims, const Strides& strides,
                   const Tensor& u, const std::int64_t* starts);
 
+// x with `u` written at `starts` (as write_window), in x's buffer when nothing else holds it, else
+// in a new one; a contiguous x whose window is one run of its bytes is copied around the window,
+// so that each byte of the result is written once.
+Tensor updated_window(Tensor&& x, const Tensor& u, const std::int64_t* starts);
+
 // Inputs (operand, update, starts), update of the operand's dtype and shape batch + U with
 // U[i] <= D[i]: the operand with the update written at the starts. The kernel writes into the
 // operand's buffer when nothing else holds it (indexing::can_reuse_buffer).

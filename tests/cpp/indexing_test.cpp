@@ -606,6 +606,94 @@ TEST(SliceUpdate, ValuesClampingAndCasting) {
   EXPECT_EQ(values(slice_update(t, {1, 0}, u)), (std::vector<double>{0, 3, -1, -3, -2, -4}));
 }
 
+// A shared input is copied around the window when the window is one run of its bytes (dimensions
+// before the first partial one 1 wide, those after it whole), else copied whole and overwritten:
+// random shapes, windows of every kind (whole, one run, several runs), starts negative or beyond
+// the end (clamped), inputs that are views at an offset, against an element-by-element reference;
+// the input is unchanged.
+TEST(SliceUpdate, RandomWindowsAgainstReference) {
+  std::mt19937 rng(17);
+  for (int trial = 0; trial < 400; ++trial) {
+    const auto nd = static_cast<std::int64_t>(1 + rng() % 4);
+    Shape shape;
+    Shape window;
+    std::vector<std::int64_t> starts;
+    for (std::int64_t i = 0; i < nd; ++i) {
+      const auto d = static_cast<std::int64_t>(1 + rng() % 5);
+      shape.push_back(d);
+      const auto kind = rng() % 3;  // 1 wide, whole, or anything
+      window.push_back(kind == 0 ? 1 : kind == 1 ? d : static_cast<std::int64_t>(rng() % (d + 1)));
+      starts.push_back(static_cast<std::int64_t>(rng() % 13) - 6);
+    }
+    // A contiguous view at an offset: row 1 of a stack of two.
+    const Tensor base =
+        reshape(arange(0, static_cast<double>(2 * shape_size(shape)), 1, DType::Float64), [&] {
+          Shape s = {2};
+          s.insert(s.end(), shape.begin(), shape.end());
+          return s;
+        }());
+    const Tensor x = unstack(base)[1];
+    const Tensor u =
+        add(arange(0, static_cast<double>(shape_size(window)), 1, DType::Float64), f64(-1000.));
+    const Tensor updates = reshape(u, window);
+    const auto before = values(x);
+    const Tensor got = slice_update(x, starts, updates);
+    // Reference: clamp each start, then write element by element.
+    std::vector<double> expected = before;
+    std::vector<std::int64_t> begin(static_cast<std::size_t>(nd));
+    for (std::int64_t i = 0; i < nd; ++i) {
+      std::int64_t st = starts[i] < 0 ? starts[i] + shape[i] : starts[i];
+      begin[i] = std::clamp<std::int64_t>(st, 0, shape[i] - window[i]);
+    }
+    const auto uv = values(updates);
+    for (std::int64_t e = 0; e < shape_size(window); ++e) {
+      std::int64_t rest = e;
+      std::int64_t flat = 0;
+      std::int64_t stride = 1;
+      for (std::int64_t i = nd; i-- > 0;) {
+        flat += (begin[i] + rest % window[i]) * stride;
+        rest /= window[i];
+        stride *= shape[i];
+      }
+      expected[static_cast<std::size_t>(flat)] = uv[static_cast<std::size_t>(e)];
+    }
+    SCOPED_TRACE("trial " + std::to_string(trial) + " shape " + format_shape(shape) + " window " +
+                 format_shape(window));
+    EXPECT_EQ(values(got), expected);
+    EXPECT_EQ(values(x), before);
+  }
+}
+
+// Inputs of several MB are copied around the window in parallel pieces of 1 MB: windows that
+// start or end inside a piece, on a piece's edge, or cover whole pieces, on 1 to 3 threads.
+TEST(SliceUpdate, LargeWindowsAcrossParallelPieces) {
+  const int threads = num_threads();
+  constexpr std::int64_t n = 3 * (std::int64_t{1} << 18) + 5;  // float32: 3 MB and 20 bytes
+  constexpr std::int64_t piece = std::int64_t{1} << 18;        // elements in 1 MB
+  const Tensor x = arange(0, static_cast<double>(n), 1, DType::Float32);
+  const auto before = values(x);
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    for (auto [start, len] :
+         std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 1},
+                                                            {piece - 1, 2},
+                                                            {piece, piece},
+                                                            {piece / 2, 2 * piece},
+                                                            {n - 3, 3},
+                                                            {1, n - 2},
+                                                            {0, n}}) {
+      SCOPED_TRACE("threads=" + std::to_string(t) + " start=" + std::to_string(start) +
+                   " len=" + std::to_string(len));
+      const Tensor got = slice_update(x, {start}, full({len}, -1.0, DType::Float32));
+      std::vector<double> expected = before;
+      std::fill(expected.begin() + start, expected.begin() + start + len, -1.0);
+      EXPECT_EQ(values(got), expected);
+    }
+  }
+  set_num_threads(threads);
+  EXPECT_EQ(values(x), before);
+}
+
 TEST(SliceUpdate, EveryDtype) {
   for (DType d : kAllDTypes) {
     SCOPED_TRACE(std::string(name(d)));
