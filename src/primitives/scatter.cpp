@@ -89,13 +89,17 @@ struct IndexRows {
   std::int64_t total = 0;             // elements of the operand
   std::vector<std::int64_t> dims;     // operand[:depth]
   std::vector<std::int64_t> strides;  // their element strides in a contiguous operand
+  bool negative = true;  // whether an index may be negative (false: checked, and none is)
 };
 
+// The first row of `ix` with an index out of range, or ix.rows; for depth 1 also sets
+// ix.negative.
 template <class I>
-std::int64_t first_bad_row(const I* idx, const IndexRows& ix) {
+std::int64_t first_bad_row(const I* idx, IndexRows& ix) {
   const std::int64_t depth = ix.depth;
   const std::int64_t* dims = ix.dims.data();
   std::atomic<std::int64_t> first(ix.rows);
+  std::atomic<bool> negative(false);
   // v is in [-dim, dim) iff v + dim is in [0, 2 dim), one unsigned comparison.
   auto in_range = [](std::int64_t v, std::int64_t dim) {
     return static_cast<std::uint64_t>(v) + static_cast<std::uint64_t>(dim) <
@@ -104,7 +108,9 @@ std::int64_t first_bad_row(const I* idx, const IndexRows& ix) {
   cpu::parallel_for(ix.rows, std::int64_t{1} << 18, [&](std::int64_t b, std::int64_t e) {
     bool ok = true;
     if (depth == 1) {
-      ok = cpu::indices_in_range(idx + b, static_cast<std::size_t>(e - b), dims[0]);
+      const cpu::IndexBounds bounds = cpu::index_bounds(idx + b, static_cast<std::size_t>(e - b));
+      ok = bounds.lo >= -dims[0] && bounds.hi < dims[0];
+      if (bounds.lo < 0) negative.store(true, std::memory_order_relaxed);
     } else {
       for (std::int64_t r = b; r < e; ++r) {
         for (std::int64_t k = 0; k < depth; ++k) {
@@ -126,6 +132,7 @@ std::int64_t first_bad_row(const I* idx, const IndexRows& ix) {
       }
     }
   });
+  if (depth == 1) ix.negative = negative.load();
   return first.load();
 }
 
@@ -177,8 +184,8 @@ IndexRows index_rows(const Tensor& indices, const Shape& operand, std::string_vi
 }
 
 // Throws IndexError naming the first index row of `ix` (made from `indices`) out of the bounds of
-// `operand`.
-void require_in_range(const IndexRows& ix, const Tensor& indices, const Shape& operand,
+// `operand`; else, for depth 1, records in ix.negative whether any index is negative.
+void require_in_range(IndexRows& ix, const Tensor& indices, const Shape& operand,
                       std::string_view op, std::string_view operand_name) {
   if (ix.rows == 0 || ix.depth == 0) return;
   const std::int64_t bad = ix.indices.dtype() == DType::Int32
@@ -247,7 +254,9 @@ void apply_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, std::in
   const std::int64_t S = ix.slice;
   if (ix.depth == 1 && S == 1) {
     const std::int64_t dim = ix.dims[0];
-    if (olo == 0 && ohi >= dim) {
+    if (olo == 0 && ohi >= dim && !ix.negative) {
+      apply_elements<false>(out, upd, idx, 0, rows, rows, dim, combine);
+    } else if (olo == 0 && ohi >= dim) {
       apply_elements(out, upd, idx, 0, rows, rows, dim, combine);
     } else {
       const auto at = [&](std::int64_t r) {
@@ -459,7 +468,7 @@ std::vector<TensorSpec> Scatter::infer(std::span<const Tensor> inputs) const {
 
 std::vector<Tensor> Scatter::eval_cpu(std::span<const Tensor> inputs,
                                       std::span<const TensorSpec> outputs) const {
-  const IndexRows ix = index_rows(inputs[0], shape_, "scatter", "shape");
+  IndexRows ix = index_rows(inputs[0], shape_, "scatter", "shape");
   // Single elements (always added on one thread) check their indices block by block as they go:
   // the output is new, so a bad index found late only throws it away.
   const bool check_while_adding = ix.depth == 1 && ix.slice == 1 && ix.rows > 0;

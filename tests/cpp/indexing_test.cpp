@@ -476,6 +476,34 @@ TEST(ScatterUpdate, RandomAgainstReference) {
   }
 }
 
+// Single-element rows without a negative index skip the wrap: whether any is negative is found
+// while checking, in parallel pieces of 2^18 rows; one negative index in a later piece, on 1 to
+// 3 threads, still wraps.
+TEST(ScatterUpdate, OneNegativeIndexInAnyCheckedPieceWraps) {
+  const int threads = num_threads();
+  constexpr std::int64_t rows = 600000;
+  constexpr std::int64_t dim = 1000;
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) idx[static_cast<std::size_t>(r)] = r % (dim - 1);
+  for (const std::int64_t at : {std::int64_t{0}, std::int64_t{300000}, rows - 1}) {
+    std::vector<std::int64_t> with_negative = idx;
+    with_negative[static_cast<std::size_t>(at)] = -1;  // the last element, never hit otherwise
+    const Tensor indices = reshape(convert_to_tensor(with_negative), {rows, 1});
+    const Tensor updates = full({rows}, 1.0, DType::Float32);
+    for (int t : {1, 2, 3}) {
+      set_num_threads(t);
+      SCOPED_TRACE("at=" + std::to_string(at) + " threads=" + std::to_string(t));
+      const auto out =
+          values(scatter_update(zeros({dim}, DType::Float32), indices, updates, "add"));
+      EXPECT_EQ(out[dim - 1], 1.0);
+      double total = 0;
+      for (double v : out) total += v;
+      EXPECT_EQ(total, static_cast<double>(rows));
+    }
+  }
+  set_num_threads(threads);
+}
+
 TEST(ScatterUpdate, ReusesTheBufferOfAnUnsharedRvalue) {
   Tensor x = zeros({1000}, DType::Float64);
   const std::byte* original = buffer(x);
