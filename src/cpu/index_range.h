@@ -14,12 +14,4 @@ struct IndexBounds {
 IndexBounds index_bounds(const std::int32_t* idx, std::size_t n);
 IndexBounds index_bounds(const std::int64_t* idx, std::size_t n);
 
-// Whether each of the n indices lies in [-dim, dim) (dim >= 0).
-template <class I>
-bool indices_in_range(const I* idx, std::size_t n, std::int64_t dim) {
-  if (n == 0) return true;
-  const IndexBounds b = index_bounds(idx, n);
-  return b.lo >= -dim && b.hi < dim;
-}
-
 }  // namespace kcore::cpu

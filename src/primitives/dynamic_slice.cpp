@@ -1,7 +1,9 @@
 #include "primitives/dynamic_slice.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "cpu/copy.h"
@@ -117,34 +119,30 @@ void write_window(std::byte* base, std::span<const std::int64_t> dims, const Str
   cpu::copy_elements(base + off * static_cast<std::int64_t>(itemsize(u.dtype())), strides, u);
 }
 
+namespace {
+
+// Whether a window of shape `window` in a row-major array of shape `dims` is one run of its
+// elements: the dimensions before its first partial one are 1 wide (those after it are whole).
+bool window_is_one_run(std::span<const std::int64_t> dims, std::span<const std::int64_t> window) {
+  std::size_t partial = dims.size();
+  while (partial > 0 && window[partial - 1] == dims[partial - 1]) --partial;
+  if (partial == 0) return true;  // the whole array
+  return std::all_of(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(partial - 1),
+                     [](std::int64_t w) { return w == 1; });
+}
+
+}  // namespace
+
 Tensor updated_window(Tensor&& x, const Tensor& u, const std::int64_t* starts) {
-  if (indexing::can_reuse_buffer(x) || !x.is_contiguous() || u.size() == 0) {
+  if (indexing::can_reuse_buffer(x) || !x.is_contiguous() || u.size() == 0 ||
+      !window_is_one_run(x.shape(), u.shape())) {
     Tensor out = indexing::writable_copy(x);
     x = Tensor();
     if (u.size() > 0) write_window(out.mutable_bytes(), out.shape(), out.strides(), u, starts);
     return out;
   }
-  // The window is one run when the dimensions before its first partial one are 1 wide and those
-  // after it are whole.
   const std::int64_t nd = x.ndim();
-  std::int64_t first_partial = nd;
-  for (std::int64_t i = nd; i-- > 0;) {
-    if (u.shape()[i] != x.shape()[i]) {
-      first_partial = i;
-      break;
-    }
-  }
-  bool one_run = true;
-  for (std::int64_t i = 0; i < first_partial && first_partial < nd; ++i) {
-    one_run = one_run && u.shape()[i] == 1;
-  }
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  if (!one_run) {
-    cpu::copy_bytes(out.mutable_bytes(), x.bytes(),
-                    x.size() * static_cast<std::int64_t>(itemsize(x.dtype())));
-    write_window(out.mutable_bytes(), out.shape(), out.strides(), u, starts);
-    return out;
-  }
   const auto isz = static_cast<std::int64_t>(itemsize(x.dtype()));
   std::int64_t begin = 0;
   for (std::int64_t i = 0; i < nd; ++i) {

@@ -245,6 +245,17 @@ void apply_elements(T* out, const T* upd, const I* idx, std::int64_t r0, std::in
   for (; r < r1; ++r) combine(out[at(r)], upd[r]);
 }
 
+// apply_elements, without the wrap where no index is negative.
+template <class T, class I, class Combine>
+void apply_elements(bool negative, T* out, const T* upd, const I* idx, std::int64_t r0,
+                    std::int64_t r1, std::int64_t rows, std::int64_t dim, Combine combine) {
+  if (negative) {
+    apply_elements<true>(out, upd, idx, r0, r1, rows, dim, combine);
+  } else {
+    apply_elements<false>(out, upd, idx, r0, r1, rows, dim, combine);
+  }
+}
+
 // Applies combine(out[o], upd[u]) for every row in index order, restricted to output elements
 // in [olo, ohi) and row positions in [jlo, jhi).
 template <class T, class I, class Combine>
@@ -254,10 +265,8 @@ void apply_rows(T* out, const T* upd, const I* idx, const IndexRows& ix, std::in
   const std::int64_t S = ix.slice;
   if (ix.depth == 1 && S == 1) {
     const std::int64_t dim = ix.dims[0];
-    if (olo == 0 && ohi >= dim && !ix.negative) {
-      apply_elements<false>(out, upd, idx, 0, rows, rows, dim, combine);
-    } else if (olo == 0 && ohi >= dim) {
-      apply_elements(out, upd, idx, 0, rows, rows, dim, combine);
+    if (olo == 0 && ohi >= dim) {
+      apply_elements(ix.negative, out, upd, idx, 0, rows, rows, dim, combine);
     } else {
       const auto at = [&](std::int64_t r) {
         std::int64_t i = idx[r];
@@ -434,11 +443,7 @@ bool add_elements_checked(Tensor& out, const Tensor& updates, const IndexRows& i
         const std::int64_t m = std::min(kCheckBlock, ix.rows - r);
         const cpu::IndexBounds b = cpu::index_bounds(idx + r, static_cast<std::size_t>(m));
         if (b.lo < -dim || b.hi >= dim) return false;
-        if (b.lo < 0) {
-          apply_elements<true>(o, v, idx, r, r + m, ix.rows, dim, AddOp{});
-        } else {
-          apply_elements<false>(o, v, idx, r, r + m, ix.rows, dim, AddOp{});
-        }
+        apply_elements(b.lo < 0, o, v, idx, r, r + m, ix.rows, dim, AddOp{});
       }
       return true;
     });
@@ -475,20 +480,18 @@ std::vector<Tensor> Scatter::eval_cpu(std::span<const Tensor> inputs,
   if (!check_while_adding) require_in_range(ix, inputs[0], shape_, "scatter", "shape");
   Tensor out = Tensor::empty(outputs[0].shape, outputs[0].dtype);
   std::byte* p = out.mutable_bytes();
-  const auto isz = static_cast<std::int64_t>(itemsize(out.dtype()));
-  const std::int64_t bytes = out.size() * isz;
+  const std::int64_t bytes = out.size() * static_cast<std::int64_t>(itemsize(out.dtype()));
   if (check_while_adding) {
     // Zeroed by the thread that adds into it, which then finds it in its own cache.
     std::memset(p, 0, static_cast<std::size_t>(bytes));
+    if (!add_elements_checked(out, inputs[1], ix)) {
+      require_in_range(ix, inputs[0], shape_, "scatter", "shape");
+    }
   } else {
     cpu::parallel_for(bytes, cpu::kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
       std::memset(p + b, 0, static_cast<std::size_t>(e - b));
     });
-  }
-  if (!check_while_adding) {
     combine_rows(out, inputs[1], ix, ScatterReduction::Add);
-  } else if (!add_elements_checked(out, inputs[1], ix)) {
-    require_in_range(ix, inputs[0], shape_, "scatter", "shape");
   }
   return {out};
 }
