@@ -64,6 +64,12 @@ Tensor scatter_update(Tensor&& inputs, const Tensor& indices, const Tensor& upda
 // dynamic_slice: a negative start wraps once, then the start is clamped to [0, dim - size].
 Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shape& shape);
 
+// slice's fast path, for bindings that parse their own arguments: with static starts, an
+// untraced input and valid arguments, the same view; otherwise nullopt, and slice itself then
+// traces the call or reports the error.
+std::optional<Tensor> slice_view(const Tensor& inputs, std::span<const std::int64_t> starts,
+                                 std::span<const std::int64_t> shape);
+
 // inputs with `updates` written at start_indices (wrapped and clamped like slice's so that the
 // whole of updates fits); updates are cast to inputs.dtype and have inputs' rank.
 Tensor slice_update(const Tensor& inputs, const StartIndices& start_indices, const Tensor& updates);

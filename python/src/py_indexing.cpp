@@ -88,6 +88,15 @@ StartIndices to_start_indices(nb::handle s, const char* op) {
   return StartIndices(to_tensor(s, op));
 }
 
+// slice with any arguments, converted in full; not inlined into the fast path, whose frame
+// would otherwise grow by what this one needs.
+[[gnu::noinline]] nb::object general_slice(nb::handle inputs, nb::handle start_indices,
+                                           nb::handle shape) {
+  std::optional<Tensor> holder;
+  return wrap(slice(as_tensor(inputs, holder, "slice"), to_start_indices(start_indices, "slice"),
+                    to_ints(shape, "slice", "shape")));
+}
+
 std::optional<std::string_view> to_reduction(nb::handle r, std::string& storage) {
   if (r.is_none()) return std::nullopt;
   if (!nb::isinstance<nb::str>(r)) {
@@ -126,10 +135,18 @@ void bind_indexing(nb::module_& m) {
   m.def(
       "slice",
       [](nb::handle inputs, nb::handle start_indices, nb::handle shape) {
-        std::optional<Tensor> holder;
-        return wrap(slice(as_tensor(inputs, holder, "slice"),
-                          to_start_indices(start_indices, "slice"),
-                          to_ints(shape, "slice", "shape")));
+        // The common call, a tensor and lists of ints, skips the general conversions: at 10^4
+        // elements a slice is its per-call cost.
+        if (is_tensor_object(inputs)) {
+          Ints starts;
+          Ints sizes;
+          if (read_exact_ints(start_indices, starts) && read_exact_ints(shape, sizes)) {
+            if (auto view = slice_view(tensor_of(inputs), starts, sizes)) {
+              return wrap(*std::move(view));
+            }
+          }
+        }
+        return general_slice(inputs, start_indices, shape);
       },
       "inputs"_a, "start_indices"_a, "shape"_a,
       "inputs[s0:s0+shape0, ...], a view; -1 in shape means to the end. Starts (ints or a 1-D "

@@ -584,6 +584,44 @@ TEST(Slice, TensorStarts) {
   EXPECT_EQ(values(slice(x, strided, {1, 1})), (std::vector<double>{6}));
 }
 
+TEST(Slice, ViewIsSlicesFastPath) {
+  // slice_view, for bindings: the same view as slice for valid arguments, nullopt otherwise.
+  std::mt19937 rng(17);
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t nd = rng() % 4;
+    Shape shape;
+    for (std::size_t i = 0; i < nd; ++i) shape.push_back(static_cast<std::int64_t>(rng() % 5));
+    const Tensor x =
+        reshape(arange(0, static_cast<double>(shape_size(shape)), 1, DType::Float64), shape);
+    const Tensor base = trial % 2 == 0 || nd == 0 ? x : transpose(x);
+    std::vector<std::int64_t> starts;
+    std::vector<std::int64_t> sizes;
+    for (const std::int64_t dim : base.shape()) {
+      starts.push_back(static_cast<std::int64_t>(rng() % 13) - 6);
+      sizes.push_back(static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(dim + 2)) - 1);
+    }
+    const std::optional<Tensor> view = slice_view(base, starts, sizes);
+    ASSERT_TRUE(view.has_value());
+    const Tensor expected = slice(base, StartIndices(starts), Shape(sizes));
+    EXPECT_EQ(view->shape(), expected.shape());
+    EXPECT_EQ(values(*view), values(expected));
+    EXPECT_TRUE(view->shares_storage_with(base));
+  }
+  const Tensor x = zeros({3, 4});
+  const std::vector<std::int64_t> two = {0, 0};
+  EXPECT_FALSE(slice_view(x, two, std::vector<std::int64_t>{1}).has_value());
+  EXPECT_FALSE(slice_view(x, std::vector<std::int64_t>{0}, two).has_value());
+  EXPECT_FALSE(slice_view(x, two, std::vector<std::int64_t>{4, 1}).has_value());
+  EXPECT_FALSE(slice_view(x, two, std::vector<std::int64_t>{1, -2}).has_value());
+  // A traced input goes through slice's primitive, which autodiff sees.
+  bool traced_has_view = true;
+  grad([&](const Tensor& t) {
+    traced_has_view = slice_view(t, two, std::vector<std::int64_t>{1, 1}).has_value();
+    return sum(t);
+  })(x);
+  EXPECT_FALSE(traced_has_view);
+}
+
 TEST(Slice, Errors) {
   const Tensor x = zeros({3, 4});
   expect_error(

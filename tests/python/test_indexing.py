@@ -311,6 +311,10 @@ def test_slice_matches_keras(keras_ops, case, seed, dtype):
     assert_tensor(kcore.slice(x, starts, sizes), expected, dtype=dtype)
     t = kcore.convert_to_tensor(np.array(starts, np.int32))
     assert_tensor(kcore.slice(x, t, sizes), expected, dtype=dtype)
+    # A kcore tensor with lists or tuples of ints takes the binding's fast path.
+    kx = kcore.convert_to_tensor(x)
+    assert_tensor(kcore.slice(kx, starts, sizes), expected, dtype=dtype)
+    assert_tensor(kcore.slice(kx, tuple(starts), tuple(sizes)), expected, dtype=dtype)
 
 
 def test_slice_views_and_start_forms():
@@ -343,8 +347,11 @@ def test_slice_every_dtype(rng, dtype):
                   dtype=dtype)
 
 
-def test_slice_errors():
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_slice_errors(as_tensor):
     x = np.zeros((3, 4), np.float32)
+    if as_tensor:
+        x = kcore.convert_to_tensor(x)
     with pytest.raises(ValueError, match=re.escape(
             "slice: The number of dimensions in `inputs` must match the number of dimensions in "
             "`shape`. Received inputs.shape=(3, 4) and shape=(1,)")):
@@ -361,6 +368,10 @@ def test_slice_errors():
         kcore.slice(x, kcore.convert_to_tensor([0.0, 0.0]), [1, 1])
     with pytest.raises(TypeError):
         kcore.slice(x, [0.5, 0], [1, 1])
+    with pytest.raises(TypeError, match="^slice: shape must be"):
+        kcore.slice(x, [0, 0], [1, True])
+    with pytest.raises(ValueError, match="^slice: start_indices value 2361183241434822606848 is"):
+        kcore.slice(x, [2**71, 0], [1, 1])
 
 
 # ---------------------------------------------------------------------------------------------
