@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -15,6 +17,11 @@ namespace {
 constexpr std::size_t kAlignment = 64;
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kSmallestCached = std::size_t{1} << 20;
+// Below kSmallestCached, freed buffers from this size on are kept too, up to kSmallSlots of them:
+// glibc serves a request of 1 KiB or more only after consolidating its free small chunks (of
+// which an interpreter frees many), and gives a freed block of 128 KiB or more back to the system.
+constexpr std::size_t kSmallestSmallCached = std::size_t{1} << 10;
+constexpr std::size_t kSmallSlots = 32;
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kSanitized = true;
@@ -48,12 +55,14 @@ std::size_t cap_from_environment() {
   }
 }
 
-// Freed buffers by rounded size, oldest first; evicts the oldest beyond the cap.
+// Freed buffers by rounded size, oldest first; evicts the oldest beyond the cap. Small ones (from
+// kSmallestSmallCached to kSmallestCached) sit in a ring of kSmallSlots, outside the cap.
 class BufferCache {
  public:
   std::byte* take(std::size_t rounded) {
-    if (cap_ == 0 || rounded < kSmallestCached) return nullptr;
+    if (cap_ == 0 || rounded < kSmallestSmallCached) return nullptr;
     const std::lock_guard lock(mutex_);
+    if (rounded < kSmallestCached) return take_small(rounded);
     for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
       if (it->second == rounded) {
         std::byte* p = it->first;
@@ -67,7 +76,16 @@ class BufferCache {
 
   // False when the block is not kept (the caller frees it).
   bool give(std::byte* data, std::size_t rounded) {
-    if (cap_ == 0 || rounded < kSmallestCached || rounded > cap_) return false;
+    if (cap_ == 0 || rounded < kSmallestSmallCached || rounded > cap_) return false;
+    if (rounded < kSmallestCached) {
+      std::pair<std::byte*, std::size_t> evicted;
+      {
+        const std::lock_guard lock(mutex_);
+        evicted = give_small(data, rounded);
+      }
+      std::free(evicted.first);
+      return true;
+    }
     std::deque<std::pair<std::byte*, std::size_t>> evicted;
     {
       const std::lock_guard lock(mutex_);
@@ -84,10 +102,33 @@ class BufferCache {
   }
 
  private:
+  // The most recently freed block of this size (the likeliest still in cache), or nullptr.
+  std::byte* take_small(std::size_t rounded) {
+    for (std::size_t k = 0; k < small_count_; ++k) {
+      auto& slot = small_[(small_next_ + kSmallSlots - 1 - k) % kSmallSlots];
+      if (slot.first != nullptr && slot.second == rounded) {
+        return std::exchange(slot.first, nullptr);
+      }
+    }
+    return nullptr;
+  }
+
+  // Stores the block in the next slot of the ring; returns the block it held before (the oldest;
+  // {nullptr, 0} if none), for the caller to free outside the lock.
+  std::pair<std::byte*, std::size_t> give_small(std::byte* data, std::size_t rounded) {
+    auto evicted = std::exchange(small_[small_next_], {data, rounded});
+    small_next_ = (small_next_ + 1) % kSmallSlots;
+    small_count_ = std::min(small_count_ + 1, kSmallSlots);
+    return evicted;
+  }
+
   const std::size_t cap_ = cap_from_environment();
   std::mutex mutex_;
   std::deque<std::pair<std::byte*, std::size_t>> blocks_;
   std::size_t held_ = 0;
+  std::array<std::pair<std::byte*, std::size_t>, kSmallSlots> small_{};
+  std::size_t small_next_ = 0;
+  std::size_t small_count_ = 0;
 };
 
 // Never destroyed: tensors may outlive static destruction (an interpreter's globals at exit).

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 #include "core_test_helpers.h"
@@ -601,6 +602,47 @@ TEST(Storage, LargeFreedBuffersAreReused) {
   // A buffer in use is never handed out twice.
   const Tensor other = Tensor::empty(shape, DType::Float32);
   EXPECT_NE(other.bytes(), again.bytes());
+#endif
+}
+
+// Freed buffers from 1 KiB to 1 MiB are reused too, the most recent 32 of them.
+TEST(Storage, SmallFreedBuffersAreReusedNewestFirst) {
+  const Shape shape = {10000};  // 40 KB of float32
+  [[maybe_unused]] const std::byte* first = nullptr;
+  {
+    Tensor t = Tensor::empty(shape, DType::Float32);
+    first = t.bytes();
+    std::memset(t.mutable_bytes(), 1, 40000);
+  }
+  const Tensor again = Tensor::empty(shape, DType::Float32);
+  const Tensor other = Tensor::empty(shape, DType::Float32);
+  EXPECT_NE(other.bytes(), again.bytes());
+  // More distinct sizes than the ring holds, freed and asked for again: every buffer is
+  // distinct while alive and keeps what was written to it (AddressSanitizer checks the bounds).
+  std::vector<std::pair<Tensor, int>> many;  // each buffer and the byte it was filled with
+  for (int round = 0; round < 3; ++round) {
+    for (std::int64_t k = 0; k < 80; ++k) {
+      Tensor t = Tensor::empty({256 + 97 * k}, DType::Float32);
+      const int fill = static_cast<int>(round * 80 + k) % 251;
+      std::memset(t.mutable_bytes(), fill, static_cast<std::size_t>(t.size()) * 4);
+      many.emplace_back(std::move(t), fill);
+    }
+    std::set<const std::byte*> seen;
+    for (const auto& [t, fill] : many) {
+      EXPECT_TRUE(seen.insert(t.bytes()).second);
+      const auto* b = reinterpret_cast<const unsigned char*>(t.bytes());
+      EXPECT_EQ(b[0], fill);
+      EXPECT_EQ(b[t.size() * 4 - 1], fill);
+    }
+    many.erase(many.begin(), many.begin() + 40);  // frees some; the rest stay in use
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "reuse is off under AddressSanitizer";
+#else
+  if (const char* cap = std::getenv("KCORE_BUFFER_CACHE_MIB"); cap != nullptr && *cap == '0') {
+    GTEST_SKIP() << "reuse turned off by KCORE_BUFFER_CACHE_MIB=0";
+  }
+  EXPECT_EQ(again.bytes(), first);
 #endif
 }
 
