@@ -6,6 +6,7 @@
 #include "cpu/dispatch.h"
 #include "cpu/parallel.h"
 #include "cpu/strided_loop.h"
+#include "cpu/vector_copy.h"
 
 namespace kcore::cpu {
 namespace {
@@ -41,7 +42,7 @@ void transpose_tiles(std::byte* dst, const std::byte* src, std::int64_t rows, st
 
 void copy_bytes(std::byte* dst, const std::byte* src, std::int64_t n) {
   parallel_for(n, kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
-    std::memcpy(dst + b, src + b, static_cast<std::size_t>(e - b));
+    vector_copy(dst + b, src + b, static_cast<std::size_t>(e - b));
   });
 }
 
@@ -63,7 +64,7 @@ void copy_elements(std::byte* dst, const Strides& dst_strides, const Tensor& src
   }
   loop.run([isz, step](std::array<std::byte*, 2> p, std::array<std::int64_t, 2> s, std::int64_t n) {
     if (s[0] == step && s[1] == step) {
-      std::memcpy(p[0], p[1], static_cast<std::size_t>(n) * isz);
+      vector_copy(p[0], p[1], static_cast<std::size_t>(n) * isz);
       return;
     }
     switch (isz) {

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <span>
 #include <string>
 
 #include "cpu/copy.h"
 #include "cpu/parallel.h"
+#include "cpu/vector_copy.h"
 #include "primitives/indexing_util.h"
 
 namespace kcore {
@@ -155,11 +155,11 @@ Tensor updated_window(Tensor&& x, const Tensor& u, const std::int64_t* starts) {
   // One job for both sides of the window, split as one copy of the whole would be.
   cpu::parallel_for(x.size() * isz, cpu::kCopyGrainBytes, [&](std::int64_t b, std::int64_t e) {
     if (b < hole_begin) {
-      std::memcpy(dst + b, src + b, static_cast<std::size_t>(std::min(e, hole_begin) - b));
+      cpu::vector_copy(dst + b, src + b, static_cast<std::size_t>(std::min(e, hole_begin) - b));
     }
     if (e > hole_end) {
       const std::int64_t from = std::max(b, hole_end);
-      std::memcpy(dst + from, src + from, static_cast<std::size_t>(e - from));
+      cpu::vector_copy(dst + from, src + from, static_cast<std::size_t>(e - from));
     }
   });
   write_window(dst, out.shape(), out.strides(), u, starts);
