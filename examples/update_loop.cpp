@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     });
     const Tensor row = ones({1}, DType::Float32);
     std::vector<Tensor> index;
+    index.reserve(64);
     for (int i = 0; i < 64; ++i) {
       index.push_back(
           reshape(convert_to_tensor(std::vector<std::int64_t>{(i * 7919) % n}), {1, 1}));

@@ -20,6 +20,7 @@ Tensor rsqrt(const Tensor& x);
 // log(sum(exp(x))) over `axis` (all axes when unset), computed stably (max subtracted first).
 // float16/bfloat16 accumulate in float32. All -inf -> -inf, any +inf -> +inf, any NaN -> NaN,
 // an empty reduction -> -inf.
-Tensor logsumexp(const Tensor& x, std::optional<Axes> axis = std::nullopt, bool keepdims = false);
+Tensor logsumexp(const Tensor& x, const std::optional<Axes>& axis = std::nullopt,
+                 bool keepdims = false);
 
 }  // namespace kcore

@@ -52,10 +52,10 @@ Tensor logical_not(const Tensor& x);
 Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
 
 // Reductions over `axis` (all axes when unset; negative axes count from the end).
-Tensor sum(const Tensor& x, std::optional<Axes> axis = std::nullopt, bool keepdims = false);
-Tensor max(const Tensor& x, std::optional<Axes> axis = std::nullopt, bool keepdims = false);
-Tensor min(const Tensor& x, std::optional<Axes> axis = std::nullopt, bool keepdims = false);
-Tensor mean(const Tensor& x, std::optional<Axes> axis = std::nullopt, bool keepdims = false);
+Tensor sum(const Tensor& x, const std::optional<Axes>& axis = std::nullopt, bool keepdims = false);
+Tensor max(const Tensor& x, const std::optional<Axes>& axis = std::nullopt, bool keepdims = false);
+Tensor min(const Tensor& x, const std::optional<Axes>& axis = std::nullopt, bool keepdims = false);
+Tensor mean(const Tensor& x, const std::optional<Axes>& axis = std::nullopt, bool keepdims = false);
 
 // Shape manipulation. Views of the input's buffer wherever the strides allow it.
 Tensor reshape(const Tensor& x, const Shape& new_shape);  // one -1 allowed

@@ -10,7 +10,7 @@ class SparseTensor {
  public:
   // Validates the parts: ValueError for mismatched shapes or a non-integer index dtype,
   // IndexError for an index outside the dense shape.
-  SparseTensor(Tensor indices, Tensor values, Shape dense_shape);
+  SparseTensor(const Tensor& indices, Tensor values, Shape dense_shape);
 
   const Tensor& indices() const { return indices_; }
   const Tensor& values() const { return values_; }

@@ -12,7 +12,7 @@ namespace {
 
 using Binary = Tensor (*)(const Tensor&, const Tensor&);
 using Unary = Tensor (*)(const Tensor&);
-using Reduction = Tensor (*)(const Tensor&, std::optional<Axes>, bool);
+using Reduction = Tensor (*)(const Tensor&, const std::optional<Axes>&, bool);
 
 Shape to_shape(nb::handle shape, std::string_view op) {
   return to_int_list(shape, op, "shape");

@@ -71,13 +71,11 @@ std::vector<int> supertypes(int n) {
     case kWeakFloat:
       return {node(DType::BFloat16), node(DType::Float16)};
     case node(DType::BFloat16):
-      return {node(DType::Float32)};
     case node(DType::Float16):
       return {node(DType::Float32)};
     case node(DType::Float32):
       return {node(DType::Float64), node(DType::Complex64)};
     case node(DType::Float64):
-      return {node(DType::Complex128)};
     case node(DType::Complex64):
       return {node(DType::Complex128)};
     default:

@@ -238,15 +238,20 @@ template <class T>
 std::vector<std::string> format_cells(const std::vector<const std::byte*>& elems, bool scalar) {
   std::vector<std::string> cells;
   if constexpr (std::is_same_v<T, bool>) {
-    for (const auto* p : elems)
-      cells.push_back(load<bool>(p) ? (scalar ? "True" : " True") : "False");
+    for (const auto* p : elems) {
+      cells.emplace_back(load<bool>(p) ? (scalar ? "True" : " True") : "False");
+    }
   } else if constexpr (std::is_integral_v<T>) {
     std::size_t width = 0;
     for (const auto* p : elems) {
       cells.push_back(std::to_string(load<T>(p)));
       width = std::max(width, cells.back().size());
     }
-    for (auto& c : cells) c = spaces(static_cast<std::ptrdiff_t>(width - c.size())) + c;
+    for (auto& c : cells) {
+      std::string padded = spaces(static_cast<std::ptrdiff_t>(width - c.size()));
+      padded += c;
+      c = std::move(padded);
+    }
   } else if constexpr (cpu::is_complex_v<T>) {
     using R = typename T::value_type;
     std::vector<double> re;
@@ -260,7 +265,7 @@ std::vector<std::string> format_cells(const std::vector<const std::byte*>& elems
     for (std::size_t i = 0; i < elems.size(); ++i) {
       std::string imag = imag_format(im[i]);
       const auto end = imag.find_last_not_of(' ') + 1;
-      imag.insert(end, "j");
+      imag.insert(imag.begin() + static_cast<std::ptrdiff_t>(end), 'j');
       cells.push_back(real_format(re[i]) + imag);
     }
   } else {

@@ -9,7 +9,7 @@
 
 namespace kcore {
 
-SparseTensor::SparseTensor(Tensor indices, Tensor values, Shape dense_shape)
+SparseTensor::SparseTensor(const Tensor& indices, Tensor values, Shape dense_shape)
     : dense_shape_(std::move(dense_shape)) {
   const auto nd = static_cast<std::int64_t>(dense_shape_.size());
   if (!is_integer(indices.dtype())) {
@@ -30,7 +30,7 @@ SparseTensor::SparseTensor(Tensor indices, Tensor values, Shape dense_shape)
                      ") and values (nnz,)");
   }
   indices_ = ascontiguous(cast(indices, DType::Int64));
-  values_ = values;
+  values_ = std::move(values);
   const std::int64_t* idx = indices_.data<std::int64_t>();
   for (std::int64_t i = 0; i < indices_.shape()[0]; ++i) {
     for (std::int64_t d = 0; d < nd; ++d) {

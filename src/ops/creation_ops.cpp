@@ -86,7 +86,7 @@ Tensor arange(const Tensor& stop) {
 }
 
 Tensor array(const Nested& value, std::optional<DType> dtype) {
-  const Tensor t = convert_to_tensor(value, dtype);
+  Tensor t = convert_to_tensor(value, dtype);
   if (!value.is_list() && t.shares_storage_with(value.leaf())) {
     Tensor out = Tensor::empty(t.shape(), t.dtype());
     t.copy_to(out.mutable_bytes());

@@ -17,7 +17,7 @@ Tensor rsqrt(const Tensor& x) {
   return bind1(std::make_shared<MathUnary>(MathOp::Rsqrt), {x});
 }
 
-Tensor logsumexp(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
+Tensor logsumexp(const Tensor& x, const std::optional<Axes>& axis, bool keepdims) {
   auto axes = normalize_reduction_axes(axis, x.ndim(), "logsumexp");
   return bind1(std::make_shared<LogSumExp>(std::move(axes), keepdims), {x});
 }

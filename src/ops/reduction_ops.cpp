@@ -15,20 +15,20 @@ Tensor reduce(ReduceOp op, std::string_view name, const Tensor& x, const std::op
 
 }  // namespace
 
-Tensor sum(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
+Tensor sum(const Tensor& x, const std::optional<Axes>& axis, bool keepdims) {
   return reduce(ReduceOp::Sum, "sum", x, axis, keepdims);
 }
 
-Tensor max(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
+Tensor max(const Tensor& x, const std::optional<Axes>& axis, bool keepdims) {
   return reduce(ReduceOp::Max, "max", x, axis, keepdims);
 }
 
-Tensor min(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
+Tensor min(const Tensor& x, const std::optional<Axes>& axis, bool keepdims) {
   return reduce(ReduceOp::Min, "min", x, axis, keepdims);
 }
 
 // Integers and bool average in float32; float16 and bfloat16 sum in float32 and round once.
-Tensor mean(const Tensor& x, std::optional<Axes> axis, bool keepdims) {
+Tensor mean(const Tensor& x, const std::optional<Axes>& axis, bool keepdims) {
   const auto axes = normalize_reduction_axes(axis, x.ndim(), "mean");
   const DType d = promote({{x.dtype(), x.weak()}}, "mean").dtype;
   const DType out = is_inexact(d) || is_complex(d) ? d : DType::Float32;

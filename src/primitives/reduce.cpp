@@ -188,6 +188,17 @@ constexpr std::int64_t kColumnTile = 2048;
 // Rows added per pass over the accumulators (float32/float64 sums).
 constexpr std::int64_t kRowGroup = 8;
 
+// An accumulated result in the output dtype: a complex result stored into a real dtype keeps its
+// real part.
+template <class O, class A>
+O output_value(const A& v) {
+  if constexpr (cpu::is_complex_v<A> && !cpu::is_complex_v<O>) {
+    return cpu::convert_value<O>(v.real());
+  } else {
+    return cpu::convert_value<O>(v);
+  }
+}
+
 }  // namespace
 
 std::string_view Reduce::name() const {
@@ -344,13 +355,7 @@ Tensor Reduce::run(std::span<const Tensor> inputs, const TensorSpec& spec) const
       }
       cpu::dispatch(spec.dtype, [&]<class O>() {
         O* dst = out.mutable_data<O>();
-        for (std::int64_t i = 0; i < m; ++i) {
-          if constexpr (cpu::is_complex_v<A> && !cpu::is_complex_v<O>) {
-            dst[i] = cpu::convert_value<O>(results[i].real());
-          } else if constexpr (cpu::is_complex_v<O> || !cpu::is_complex_v<A>) {
-            dst[i] = cpu::convert_value<O>(results[i]);
-          }
-        }
+        for (std::int64_t i = 0; i < m; ++i) dst[i] = output_value<O>(results[i]);
       });
     }
   });

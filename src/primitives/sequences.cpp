@@ -148,6 +148,8 @@ std::vector<Tensor> OverlapAdd::eval_cpu(std::span<const Tensor> inputs,
         const std::int64_t lo = p >= length ? (p - length) / S + 1 : 0;
         Acc acc{};
         for (std::int64_t i = lo; i <= hi; ++i) {
+          // int8 sign-extends into the wrapping unsigned accumulator, as intended.
+          // NOLINTNEXTLINE(bugprone-signed-char-misuse)
           const Acc v = static_cast<Acc>(cpu::to_compute(frames[i * length + (p - i * S)]));
           if constexpr (std::is_same_v<Acc, bool>) {
             acc = acc || v;

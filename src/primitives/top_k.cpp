@@ -331,9 +331,10 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
   using S = std::conditional_t<kPackable<T>, PackedSelector<T>, Selector<T>>;
   using Cand = typename S::Cand;
   auto write = [&](std::int64_t r, std::vector<Cand>& buf) {
-    if (sorted)
+    if (sorted) {
       std::sort(buf.begin(), buf.end(),
                 [](const Cand& a, const Cand& b) { return S::better(a, b); });
+    }
     const T* row = x + r * n;
     for (std::int64_t j = 0; j < k; ++j) {
       const std::int32_t index = S::index(buf[static_cast<std::size_t>(j)]);
@@ -477,6 +478,8 @@ std::vector<Tensor> InTopK::eval_cpu(std::span<const Tensor> inputs,
   cpu::dispatch(targets.dtype(), [&]<class I>() {
     if constexpr (std::is_integral_v<I> && !std::is_same_v<I, bool>) {
       const I* p = targets.data<I>();
+      // An int8 target is a signed class index: sign extension intended.
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse)
       for (std::int64_t r = 0; r < rows; ++r) t[r] = static_cast<std::int64_t>(p[r]);
     }
   });

@@ -233,7 +233,7 @@ TreeFunction make_grad(TreeFunction f, std::vector<int> argnums, bool has_aux, b
           unflatten(def, std::span<const Tensor>(grads).subspan(pos, def.num_leaves())));
       pos += def.num_leaves();
     }
-    const Tree g = per_arg.size() == 1 ? per_arg[0] : Tree::tuple(per_arg);
+    Tree g = per_arg.size() == 1 ? per_arg[0] : Tree::tuple(per_arg);
     Tree v = t.interpreter->unbox(value);
     if (has_aux) v = Tree::tuple({v, unbox_tree(*t.interpreter, t.out[1])});
     if (with_value) return Tree::tuple({v, g});
