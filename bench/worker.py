@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import sys
@@ -217,7 +218,11 @@ def main():
                 if args.impl not in op.impls:
                     reply({"status": "n/a"})
                     continue
-                inputs = op.inputs(n, optable.rng_for(op.name, n))
+                rng = optable.rng_for(op.name, n)
+                inputs = op.inputs(n, rng)
+                # More input sets (op.input_sets), drawn after the first from the same generator:
+                # every implementation gets the same ones.
+                extra = [op.inputs(n, rng) for _ in range(optable.input_set_count(op, inputs) - 1)]
                 kx = [kc.to_tensor(a) for a in inputs] if op.convert_inputs else inputs
                 out = op.impls["kcore"](kc.lib)(*kx)
                 if isinstance(out, tuple):  # several outputs (top_k): compared one by one
@@ -242,7 +247,13 @@ def main():
                 if bad:
                     reply({"status": "mismatch", "detail": bad, **res})
                     continue
-                call = lambda fn=fn, xs=xs: fn(*xs)  # noqa: E731
+                if extra:
+                    sets = itertools.cycle([xs] + [[impl.to_tensor(a) for a in s]
+                                                   if op.convert_inputs else s for s in extra])
+                    del extra
+                    call = lambda fn=fn, sets=sets: fn(*next(sets))  # noqa: E731
+                else:
+                    call = lambda fn=fn, xs=xs: fn(*xs)  # noqa: E731
             number = calibrate(call, args.target)
             reply({"status": "ok", "number": number, **res})
         except Exception as e:  # noqa: BLE001 (a failing peer is reported, not fatal)

@@ -148,7 +148,30 @@ struct OpBench {
   const char* name;
   std::function<Inputs(std::int64_t)> make;
   std::function<Tensor(const Inputs&)> run;
+  // Set for ops whose calls cycle through several input sets, as bench/ops.py's Op.input_sets:
+  // the set drawn with each seed.
+  std::function<Inputs(std::int64_t, unsigned)> make_seeded = nullptr;
 };
+
+// As bench/ops.py: up to 64 input sets (TOPK_INPUT_SETS), at most 16 MiB together
+// (INPUT_SETS_BYTES).
+constexpr std::int64_t kMaxInputSets = 64;
+constexpr std::int64_t kInputSetsBytes = std::int64_t{16} << 20;
+
+std::vector<Inputs> input_sets(const OpBench& op, std::int64_t n) {
+  std::vector<Inputs> sets = {op.make(n)};
+  if (!op.make_seeded) return sets;
+  std::int64_t bytes = 0;
+  for (const Tensor& t : sets[0]) {
+    bytes += t.size() * static_cast<std::int64_t>(kcore::itemsize(t.dtype()));
+  }
+  const std::int64_t count = std::clamp<std::int64_t>(
+      kInputSetsBytes / std::max<std::int64_t>(bytes, 1), 1, kMaxInputSets);
+  for (std::int64_t s = 1; s < count; ++s) {
+    sets.push_back(op.make_seeded(n, static_cast<unsigned>(s + 1)));
+  }
+  return sets;
+}
 
 // One entry per op of bench/ops.py that has a C++ counterpart.
 const std::vector<OpBench>& op_benches() {
@@ -199,17 +222,23 @@ const std::vector<OpBench>& op_benches() {
        [](const Inputs& x) { return kcore::where(x[0], x[1], x[2]); }},
       // top_k: the values (the indices are computed too).
       {"top_k_k1", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; }},
+       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; },
+       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 1000, seed)}; }},
       {"top_k_k10", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; }},
+       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; },
+       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 1000, seed)}; }},
       {"top_k_k100", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; }},
+       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; },
+       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 1000, seed)}; }},
       {"top_k_1row_k1", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; }},
+       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; },
+       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 0, seed)}; }},
       {"top_k_1row_k10", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; }},
+       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; },
+       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 0, seed)}; }},
       {"top_k_1row_k100", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; }},
+       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; },
+       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 0, seed)}; }},
       {"in_top_k", in_top_k_inputs,
        [](const Inputs& x) { return kcore::in_top_k(x[0], x[1], kInTopK); }},
       {"segment_sum", [](auto n) { return segment_inputs(n, false); },
@@ -249,14 +278,16 @@ void register_ops(const std::vector<std::int64_t>& sizes) {
     for (const auto n : sizes) {
       const std::string name = std::string(op.name) + "/" + std::to_string(n);
       configure(benchmark::RegisterBenchmark(name.c_str(), [op, n](benchmark::State& st) {
-        const Inputs in = op.make(n);
+        const std::vector<Inputs> sets = input_sets(op, n);
         // Warm-up, untimed: the first call faults in its output's pages, which later calls
         // reuse (src/core/buffer_pool.h); one slow first iteration would otherwise be the
         // whole measurement at large sizes.
-        benchmark::DoNotOptimize(op.run(in));
+        benchmark::DoNotOptimize(op.run(sets[0]));
+        std::size_t next = 0;
         for (auto _ : st) {
-          Tensor out = op.run(in);
+          Tensor out = op.run(sets[next]);
           benchmark::DoNotOptimize(out);
+          next = next + 1 == sets.size() ? 0 : next + 1;
         }
         st.SetItemsProcessed(st.iterations() * n);
       }));

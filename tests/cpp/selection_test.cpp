@@ -158,6 +158,8 @@ TEST(TopK, SplitRowsSameResultOnEveryThreadCount) {
     check_top_k<float>(rng, {150000}, 10, true, false);
     check_top_k<bfloat16>(rng, {2, 70000}, 100, true, false);
     check_top_k<std::uint8_t>(rng, {1, 140000}, 5, false, false);
+    // k longer than each thread's piece of the row.
+    check_top_k<float>(rng, {1, 200000}, 150000, true, false);
   }
 }
 
