@@ -581,39 +581,40 @@ TEST(Repr, LongRowsWrapAndLargeTensorsAreSummarised) {
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 75U) << line;
 }
 
-// Freed buffers of 1 MiB and more are reused (src/core/buffer_pool.h), except under
-// AddressSanitizer, which must see every buffer freed.
+// The address of a float32 buffer of `shape`, written and then freed.
+const std::byte* freed_buffer(const Shape& shape) {
+  Tensor t = Tensor::empty(shape, DType::Float32);
+  std::memset(t.mutable_bytes(), 1, static_cast<std::size_t>(t.size()) * sizeof(float));
+  return t.bytes();
+}
+
+// Why freed buffers are not reused in this build or environment, or nullptr when they are:
+// AddressSanitizer must see every buffer freed, and KCORE_BUFFER_CACHE_MIB=0 turns reuse off.
+const char* reuse_off_reason() {
+#if defined(__SANITIZE_ADDRESS__)
+  return "reuse is off under AddressSanitizer";
+#else
+  const char* cap = std::getenv("KCORE_BUFFER_CACHE_MIB");
+  return cap != nullptr && *cap == '0' ? "reuse turned off by KCORE_BUFFER_CACHE_MIB=0" : nullptr;
+#endif
+}
+
+// Freed buffers of 1 MiB and more are reused (src/core/buffer_pool.h).
 TEST(Storage, LargeFreedBuffersAreReused) {
   const Shape shape = {1 << 20};  // 4 MiB of float32
-  [[maybe_unused]] const std::byte* first = nullptr;
-  {
-    Tensor t = Tensor::empty(shape, DType::Float32);
-    first = t.bytes();
-    std::memset(t.mutable_bytes(), 1, 4 << 20);
-  }
+  const std::byte* first = freed_buffer(shape);
   const Tensor again = Tensor::empty(shape, DType::Float32);
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "reuse is off under AddressSanitizer";
-#else
-  if (const char* cap = std::getenv("KCORE_BUFFER_CACHE_MIB"); cap != nullptr && *cap == '0') {
-    GTEST_SKIP() << "reuse turned off by KCORE_BUFFER_CACHE_MIB=0";
-  }
+  if (const char* why = reuse_off_reason()) GTEST_SKIP() << why;
   EXPECT_EQ(again.bytes(), first);
   // A buffer in use is never handed out twice.
   const Tensor other = Tensor::empty(shape, DType::Float32);
   EXPECT_NE(other.bytes(), again.bytes());
-#endif
 }
 
 // Freed buffers from 1 KiB to 1 MiB are reused too, the most recent 32 of them.
 TEST(Storage, SmallFreedBuffersAreReusedNewestFirst) {
   const Shape shape = {10000};  // 40 KB of float32
-  [[maybe_unused]] const std::byte* first = nullptr;
-  {
-    Tensor t = Tensor::empty(shape, DType::Float32);
-    first = t.bytes();
-    std::memset(t.mutable_bytes(), 1, 40000);
-  }
+  const std::byte* first = freed_buffer(shape);
   const Tensor again = Tensor::empty(shape, DType::Float32);
   const Tensor other = Tensor::empty(shape, DType::Float32);
   EXPECT_NE(other.bytes(), again.bytes());
@@ -636,14 +637,8 @@ TEST(Storage, SmallFreedBuffersAreReusedNewestFirst) {
     }
     many.erase(many.begin(), many.begin() + 40);  // frees some; the rest stay in use
   }
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "reuse is off under AddressSanitizer";
-#else
-  if (const char* cap = std::getenv("KCORE_BUFFER_CACHE_MIB"); cap != nullptr && *cap == '0') {
-    GTEST_SKIP() << "reuse turned off by KCORE_BUFFER_CACHE_MIB=0";
-  }
+  if (const char* why = reuse_off_reason()) GTEST_SKIP() << why;
   EXPECT_EQ(again.bytes(), first);
-#endif
 }
 
 }  // namespace
