@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "cpu/vector_copy.h"
+#include "kcore/parallel.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace kcore::cpu::HWY_NAMESPACE {
@@ -47,7 +48,7 @@ HWY_EXPORT(Copy);
 void vector_copy(std::byte* dst, const std::byte* src, std::size_t n) {
   constexpr std::size_t kVectorFrom = std::size_t{64} << 10;
   constexpr std::size_t kVectorBelow = std::size_t{1} << 20;
-  if (n < kVectorFrom || n >= kVectorBelow) {
+  if (n < kVectorFrom || n >= kVectorBelow || num_threads() == 1) {
     std::memcpy(dst, src, n);
     return;
   }
