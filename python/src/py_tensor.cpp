@@ -3,6 +3,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -218,8 +219,13 @@ PyObject* new_tensor_object(Tensor&& t) noexcept {
   return obj.release().ptr();
 }
 
+// Freed instances nanobind keeps for reuse: enough for unstack's list of a few thousand rows
+// (docs/design.md, "Python module").
+constexpr std::uint32_t kPooledInstances = 4096;
+
 void bind_tensor(nb::module_& m) {
-  nb::class_<TensorObject> cls(m, "Tensor", nb::type_slots(tensor_slots), nb::pooled(),
+  nb::class_<TensorObject> cls(m, "Tensor", nb::type_slots(tensor_slots),
+                               nb::pooled(kPooledInstances),
                                "An immutable n-d array of one dtype (kcore's tensor).");
   tensor_type_object = reinterpret_cast<PyTypeObject*>(cls.ptr());
   cls.def_prop_ro(

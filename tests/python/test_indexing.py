@@ -470,6 +470,21 @@ def test_unstack_seed_example_views_and_errors():
         kcore.unstack(np.float32(1))
 
 
+def test_unstack_rows_stay_right_when_instances_are_reused():
+    # More rows than the pool of freed kcore.Tensor instances (4096): a list freed and made again
+    # reuses instances, which must never alias a row still alive.
+    x = np.arange(5000 * 3, dtype=np.float32).reshape(5000, 3)
+    kept = kcore.unstack(x)
+    for _ in range(3):
+        rows = kcore.unstack(x[::-1].copy())
+        assert len({id(r) for r in rows + kept}) == 2 * 5000
+        for i in (0, 4095, 4096, 4999):
+            assert_tensor(rows[i], x[4999 - i])
+        del rows
+    for i in range(5000):
+        assert np.array_equal(np.asarray(kept[i]), x[i])
+
+
 # ---------------------------------------------------------------------------------------------
 # extract_sequences
 
