@@ -124,16 +124,16 @@ struct Selector {
   }
   static std::int32_t index(const Cand& c) { return c.index; }
 
-  // Leaves in `buf` the best min(k, n) elements of x[0, n), in no particular order; their
-  // indices are offset by `base`.
-  KCORE_ALWAYS_INLINE static void select(const T* x, std::int64_t n, std::int64_t k,
+  // Leaves in `buf` the best min(k, n) elements of x[0, n); their indices are offset by `base`.
+  // Returns whether they are in order (best first), else they are in no particular order.
+  KCORE_ALWAYS_INLINE static bool select(const T* x, std::int64_t n, std::int64_t k,
                                          std::int64_t base, std::vector<Cand>& buf) {
     buf.clear();
-    if (k <= 0 || n <= 0) return;
+    if (k <= 0 || n <= 0) return true;
     if (k == 1) {
       const std::int64_t i = first_max_index(x, n);
       buf.push_back({Key<C>::of(load(x[i])), static_cast<std::int32_t>(base + i)});
-      return;
+      return true;
     }
     auto keep_best = [&] {
       if (static_cast<std::int64_t>(buf.size()) <= k) return;
@@ -146,7 +146,7 @@ struct Selector {
         buf[i] = {Key<C>::of(load(x[i])), static_cast<std::int32_t>(base + i)};
       }
       keep_best();
-      return;
+      return false;
     }
     // Scan in index order, keeping at most `cap` candidates: a new element enters only if it
     // beats the worst of the best k so far (a tie loses, its index being higher).
@@ -158,7 +158,7 @@ struct Selector {
     }
     if (i == n) {
       keep_best();
-      return;
+      return false;
     }
     C threshold{};
     K threshold_key{};
@@ -187,6 +187,7 @@ struct Selector {
       i = end;
     }
     keep_best();
+    return false;
   }
 };
 
@@ -237,14 +238,15 @@ struct PackedSelector {
     return (static_cast<std::uint64_t>(~key) << 32) | static_cast<std::uint32_t>(i);
   }
 
-  KCORE_ALWAYS_INLINE static void select(const T* x, std::int64_t n, std::int64_t k,
+  // As Selector::select.
+  KCORE_ALWAYS_INLINE static bool select(const T* x, std::int64_t n, std::int64_t k,
                                          std::int64_t base, std::vector<Cand>& buf) {
     buf.clear();
-    if (k <= 0 || n <= 0) return;
+    if (k <= 0 || n <= 0) return true;
     if (k == 1) {
       const std::int64_t i = first_max_index(x, n);
       buf.push_back(pack(ukey(x[i]), base + i));
-      return;
+      return true;
     }
     auto keep_best = [&] {
       if (static_cast<std::int64_t>(buf.size()) <= k) return;
@@ -260,7 +262,7 @@ struct PackedSelector {
       for (std::int64_t i = 0; i < n; ++i) buf[i] = pack(ukey(x[i]), base + i);
       sort_packed(buf);
       buf.resize(static_cast<std::size_t>(std::min(k, n)));  // k may exceed a piece's length
-      return;
+      return true;
     }
     if (n <= kShortRow) {
       // Short rows: the k-th largest of the blocks' maximum keys is at most the row's k-th
@@ -291,7 +293,7 @@ struct PackedSelector {
         }
       }
       keep_best();
-      return;
+      return false;
     }
     // Scan in index order, keeping at most `cap` candidates: a new element enters only if it
     // beats the worst of the best k so far (a tie loses, its index being higher).
@@ -301,7 +303,7 @@ struct PackedSelector {
     for (; i < n && buf.size() < cap; ++i) buf.push_back(pack(ukey(x[i]), base + i));
     if (i == n) {
       keep_best();
-      return;
+      return false;
     }
     C threshold{};
     std::uint32_t threshold_key = 0;
@@ -330,6 +332,7 @@ struct PackedSelector {
       i = end;
     }
     keep_best();
+    return false;
   }
 };
 
@@ -349,8 +352,8 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
                   T* values, std::int32_t* indices) {
   using S = std::conditional_t<kPackable<T>, PackedSelector<T>, Selector<T>>;
   using Cand = typename S::Cand;
-  auto write = [&](std::int64_t r, std::vector<Cand>& buf) {
-    if (sorted) {
+  auto write = [&](std::int64_t r, std::vector<Cand>& buf, bool in_order) {
+    if (sorted && !in_order) {
       if constexpr (kPackable<T>) {
         sort_packed(buf);
       } else {
@@ -366,15 +369,15 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
     }
   };
   if (rows >= num_threads() || n <= kPiece) {
-    cpu::parallel_for(rows, std::max<std::int64_t>(1, kPiece / n),
-                      [&](std::int64_t b, std::int64_t e) {
-                        std::vector<Cand> buf;
-                        for (std::int64_t r = b; r < e; ++r) {
-                          selection::with_best_isa(
-                              [&]() KCORE_ALWAYS_INLINE { S::select(x + r * n, n, k, 0, buf); });
-                          write(r, buf);
-                        }
-                      });
+    cpu::parallel_for(
+        rows, std::max<std::int64_t>(1, kPiece / n), [&](std::int64_t b, std::int64_t e) {
+          std::vector<Cand> buf;
+          for (std::int64_t r = b; r < e; ++r) {
+            const bool in_order = selection::with_best_isa(
+                [&]() KCORE_ALWAYS_INLINE { return S::select(x + r * n, n, k, 0, buf); });
+            write(r, buf, in_order);
+          }
+        });
     return;
   }
   // Few long rows: the best k of each piece, then the best k of those. Just enough pieces for the
@@ -405,7 +408,7 @@ void top_k_kernel(const T* x, std::int64_t rows, std::int64_t n, std::int64_t k,
                        [](const Cand& a, const Cand& b) { return S::better(a, b); });
       all.resize(static_cast<std::size_t>(k));
     }
-    write(r, all);
+    write(r, all, false);
   }
 }
 
