@@ -14,7 +14,10 @@ double contiguous_sum(const double* q, std::size_t n);
 // values widened exactly): rows of a sum whose outputs are a contiguous run. SIMD with run-time
 // ISA dispatch (Highway); each addition is one correctly rounded double addition in row order,
 // so any instruction set and any grouping of the rows into calls give the same bits.
-void add_rows_to(double* acc, const float* const* rows, std::size_t count, std::size_t n);
-void add_rows_to(double* acc, const double* const* rows, std::size_t count, std::size_t n);
+// `from_memory`: the rows lie beyond the caches, and are fetched ahead in software.
+void add_rows_to(double* acc, const float* const* rows, std::size_t count, std::size_t n,
+                 bool from_memory);
+void add_rows_to(double* acc, const double* const* rows, std::size_t count, std::size_t n,
+                 bool from_memory);
 
 }  // namespace kcore::cpu

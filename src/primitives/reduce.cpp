@@ -187,6 +187,8 @@ constexpr std::int64_t kMinColumns = 64;
 constexpr std::int64_t kColumnTile = 2048;
 // Rows added per pass over the accumulators (float32/float64 sums).
 constexpr std::int64_t kRowGroup = 8;
+// Operands of more bytes than this lie beyond the last-level cache: row-wise sums fetch ahead.
+constexpr std::int64_t kFromMemoryBytes = std::int64_t{16} << 20;
 
 // An accumulated result in the output dtype: a complex result stored into a real dtype keeps its
 // real part.
@@ -279,7 +281,12 @@ Tensor Reduce::run(std::span<const Tensor> inputs, const TensorSpec& spec) const
         // outputs at once, instead of one output at a time down a column. The same folds in
         // the same order as the path below (each block from the identity, blocks combined in
         // order), so the same bits.
-        cpu::parallel_for(m, kMinColumns, [&](std::int64_t c0, std::int64_t c1) {
+        // From memory, one range of columns per thread: its rows are read in long runs.
+        const bool from_memory = x.size() * isz > kFromMemoryBytes;
+        const std::int64_t threads = num_threads();
+        const std::int64_t columns =
+            from_memory ? std::max(kMinColumns, (m + threads - 1) / threads) : kMinColumns;
+        cpu::parallel_for(m, columns, [&](std::int64_t c0, std::int64_t c1) {
           std::vector<A> total(static_cast<std::size_t>(kColumnTile));
           std::vector<A> partial(static_cast<std::size_t>(kColumnTile));
           for (std::int64_t t0 = c0; t0 < c1; t0 += kColumnTile) {
@@ -315,7 +322,7 @@ Tensor Reduce::run(std::span<const Tensor> inputs, const TensorSpec& spec) const
                     const std::int64_t count = std::min(kRowGroup, r1 - r);
                     for (std::int64_t g = 0; g < count; ++g) rows[g] = row_at(r + g);
                     cpu::add_rows_to(acc, rows.data(), static_cast<std::size_t>(count),
-                                     static_cast<std::size_t>(w));
+                                     static_cast<std::size_t>(w), from_memory);
                   }
                 } else {
                   fold_one_by_one();

@@ -617,6 +617,8 @@ TEST(Reduce, RowWiseFoldsEqualPerOutputFolds) {
   expect_rowwise_equals_per_output<double>(rng, 300, 257, Axes{0});
   expect_rowwise_equals_per_output<std::int32_t>(rng, 100, 300, Axes{0});
   expect_rowwise_equals_per_output<float>(rng, 40, 3000, Axes{0});
+  // Beyond 16 MiB: the row-wise sum fetches ahead, one range of columns per thread.
+  expect_rowwise_equals_per_output<float>(rng, 1100, 4001, Axes{0});
 }
 
 }  // namespace
