@@ -173,6 +173,14 @@ std::vector<Inputs> input_sets(const OpBench& op, std::int64_t n) {
   return sets;
 }
 
+// top_k's values (the indices are computed too) over rows of `row` elements (0: one row of n),
+// its calls cycling through input sets drawn with different seeds.
+OpBench top_k_bench(const char* name, std::int64_t row, std::int64_t k) {
+  return {name, [row](auto n) { return Inputs{permuted_rows(n, row)}; },
+          [k](const Inputs& x) { return kcore::top_k(x[0], k).values; },
+          [row](auto n, unsigned seed) { return Inputs{permuted_rows(n, row, seed)}; }};
+}
+
 // One entry per op of bench/ops.py that has a C++ counterpart.
 const std::vector<OpBench>& op_benches() {
   static const std::vector<OpBench> table = {
@@ -220,25 +228,12 @@ const std::vector<OpBench>& op_benches() {
          return Inputs{kcore::convert_to_tensor(c), f32(n, -1, 1, 1), f32(n, -1, 1, 2)};
        },
        [](const Inputs& x) { return kcore::where(x[0], x[1], x[2]); }},
-      // top_k: the values (the indices are computed too).
-      {"top_k_k1", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; },
-       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 1000, seed)}; }},
-      {"top_k_k10", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; },
-       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 1000, seed)}; }},
-      {"top_k_k100", [](auto n) { return Inputs{permuted_rows(n, 1000)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; },
-       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 1000, seed)}; }},
-      {"top_k_1row_k1", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 1).values; },
-       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 0, seed)}; }},
-      {"top_k_1row_k10", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 10).values; },
-       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 0, seed)}; }},
-      {"top_k_1row_k100", [](auto n) { return Inputs{permuted_rows(n, 0)}; },
-       [](const Inputs& x) { return kcore::top_k(x[0], 100).values; },
-       [](auto n, unsigned seed) { return Inputs{permuted_rows(n, 0, seed)}; }},
+      top_k_bench("top_k_k1", 1000, 1),
+      top_k_bench("top_k_k10", 1000, 10),
+      top_k_bench("top_k_k100", 1000, 100),
+      top_k_bench("top_k_1row_k1", 0, 1),
+      top_k_bench("top_k_1row_k10", 0, 10),
+      top_k_bench("top_k_1row_k100", 0, 100),
       {"in_top_k", in_top_k_inputs,
        [](const Inputs& x) { return kcore::in_top_k(x[0], x[1], kInTopK); }},
       {"segment_sum", [](auto n) { return segment_inputs(n, false); },
