@@ -64,11 +64,14 @@ Tensor scatter_update(Tensor&& inputs, const Tensor& indices, const Tensor& upda
 // dynamic_slice: a negative start wraps once, then the start is clamped to [0, dim - size].
 Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shape& shape);
 
-// slice's fast path, for bindings that parse their own arguments: with static starts, an
-// untraced input and valid arguments, the same view; otherwise nullopt, and slice itself then
-// traces the call or reports the error.
-std::optional<Tensor> slice_view(const Tensor& inputs, std::span<const std::int64_t> starts,
-                                 std::span<const std::int64_t> shape);
+// slice's fast path, for bindings that parse their own arguments. With static starts, an
+// untraced input and valid arguments (slice_is_view), slice_view is the same view, returned as
+// a value that the caller can construct in place; otherwise slice itself traces the call or
+// reports the error.
+bool slice_is_view(const Tensor& inputs, std::span<const std::int64_t> starts,
+                   std::span<const std::int64_t> shape);
+Tensor slice_view(const Tensor& inputs, std::span<const std::int64_t> starts,
+                  std::span<const std::int64_t> shape);
 
 // inputs with `updates` written at start_indices (wrapped and clamped like slice's so that the
 // whole of updates fits); updates are cast to inputs.dtype and have inputs' rank.

@@ -161,13 +161,15 @@ class SmallVector {
     data_ = inline_;
     capacity_ = N;
   }
-  // Up to N elements are copied as the whole inline block: a fixed-size copy compiles to a few
-  // moves, where a variable-size one is a call. Every vector's capacity is at least N, so
-  // reading N elements of `other` stays inside its storage.
+  // Up to N elements are copied into the inline block, element by element through a register:
+  // a vector is usually copied right after its elements were written one by one (a shape being
+  // built), and a wider load of narrower recent stores cannot take its bytes from the store
+  // queue; it waits for them to reach the cache, about 20 cycles a copy (docs/design.md,
+  // "Shapes").
   void copy_from(const SmallVector& other) {
     if (other.size_ <= N) {
       if (data_ != inline_) release();
-      std::memcpy(inline_, other.data_, sizeof(inline_));
+      copy_inline(other.data_, other.size_);
       size_ = other.size_;
     } else {
       assign(other.begin(), other.end());
@@ -175,7 +177,7 @@ class SmallVector {
   }
   void steal(SmallVector& other) {
     if (other.data_ == other.inline_) {
-      std::memcpy(inline_, other.inline_, sizeof(inline_));
+      copy_inline(other.inline_, other.size_);
       data_ = inline_;
       capacity_ = N;
     } else {
@@ -186,6 +188,13 @@ class SmallVector {
     }
     size_ = other.size_;
     other.size_ = 0;
+  }
+  void copy_inline(const T* from, size_type n) {
+    for (size_type i = 0; i < n; ++i) {
+      T v = from[i];
+      if constexpr (std::is_integral_v<T>) asm("" : "+r"(v));  // no merging into vector moves
+      inline_[i] = v;
+    }
   }
 
   // Not initialised: elements beyond size_ are never read as values, only copied as bytes.

@@ -240,6 +240,9 @@ class Tensor {
  private:
   Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, std::int64_t offset,
          DType dtype, bool weak);
+  // A view of base's storage, copied into place rather than passed in: a freshly made handle
+  // would be read back with wider loads than it was written with (docs/design.md, "Shapes").
+  Tensor(const Tensor& base, Shape shape, Strides strides, std::int64_t offset);
   template <class T>
   static Tensor scalar(T value, DType dtype, bool weak);
   template <class T>

@@ -182,14 +182,10 @@ Tensor from_numpy(nb::handle arr, std::string_view op) {
 }
 
 Tensor from_python_int(nb::handle x, std::string_view op) {
-  int overflow = 0;
-  const long long v = PyLong_AsLongLongAndOverflow(x.ptr(), &overflow);
-  if (overflow == 0) return Tensor(static_cast<std::int64_t>(v));
-  if (overflow > 0) {
-    const unsigned long long u = PyLong_AsUnsignedLongLong(x.ptr());
-    if (!PyErr_Occurred()) return Tensor(static_cast<std::uint64_t>(u));
-    PyErr_Clear();
-  }
+  if (std::int64_t v = 0; int64_value(x.ptr(), v)) return Tensor(v);
+  const unsigned long long u = PyLong_AsUnsignedLongLong(x.ptr());  // negative: OverflowError
+  if (!PyErr_Occurred()) return Tensor(static_cast<std::uint64_t>(u));
+  PyErr_Clear();
   throw ValueError(std::string(op) + ": the Python int " + nb::cast<std::string>(nb::str(x)) +
                    " fits no 64-bit integer type; expected a value in [-2**63, 2**64)");
 }

@@ -44,6 +44,29 @@ Tensor to_strong_tensor(nb::handle x, std::optional<DType> dtype, std::string_vi
 // leaf.
 Nested to_nested_value(nb::handle x, std::string_view op);
 
+// The value of an int object when it fits in int64 (false otherwise). One-digit ints (below
+// 2**30 in magnitude, every shape and start in practice) are read from the object, not through
+// PyLong_AsLongLongAndOverflow: a call, its overflow flag and its error checks are a third of
+// the cost of reading slice's arguments.
+inline bool int64_value(PyObject* v, std::int64_t& out) {
+#if PY_VERSION_HEX >= 0x030C0000
+  if (PyUnstable_Long_IsCompact(reinterpret_cast<PyLongObject*>(v)) != 0) {
+    out = PyUnstable_Long_CompactValue(reinterpret_cast<PyLongObject*>(v));
+    return true;
+  }
+#else
+  const Py_ssize_t digits = Py_SIZE(v);
+  if (digits >= -1 && digits <= 1) {  // 0 is zero digits; its ob_digit[0] exists, unspecified
+    out = digits * static_cast<std::int64_t>(reinterpret_cast<PyLongObject*>(v)->ob_digit[0]);
+    return true;
+  }
+#endif
+  int overflow = 0;
+  const long long value = PyLong_AsLongLongAndOverflow(v, &overflow);
+  out = value;
+  return overflow == 0;
+}
+
 // An int or a sequence of ints.
 std::vector<std::int64_t> to_int_list(nb::handle x, std::string_view op, std::string_view what);
 std::optional<std::vector<std::int64_t>> to_optional_axes(nb::handle axis, std::string_view op);

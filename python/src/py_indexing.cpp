@@ -48,10 +48,8 @@ bool read_exact_ints(nb::handle s, Ints& out) {
   PyObject** items = PySequence_Fast_ITEMS(p);
   out.clear();
   for (Py_ssize_t i = 0; i < n; ++i) {
-    if (!PyLong_CheckExact(items[i])) return false;
-    int overflow = 0;
-    const long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
-    if (overflow != 0) return false;
+    std::int64_t v = 0;
+    if (!PyLong_CheckExact(items[i]) || !int64_value(items[i], v)) return false;
     out.push_back(v);
   }
   return true;
@@ -140,10 +138,10 @@ void bind_indexing(nb::module_& m) {
         if (is_tensor_object(inputs)) {
           Ints starts;
           Ints sizes;
-          if (read_exact_ints(start_indices, starts) && read_exact_ints(shape, sizes)) {
-            if (auto view = slice_view(tensor_of(inputs), starts, sizes)) {
-              return wrap(*std::move(view));
-            }
+          const Tensor& x = tensor_of(inputs);
+          if (read_exact_ints(start_indices, starts) && read_exact_ints(shape, sizes) &&
+              slice_is_view(x, starts, sizes)) {
+            return wrap_in_place([&] { return slice_view(x, starts, sizes); });
           }
         }
         return general_slice(inputs, start_indices, shape);

@@ -9,6 +9,7 @@
 // count increment instead of a tuple and an int object per dimension.
 #include <nanobind/nanobind.h>
 
+#include <new>
 #include <utility>
 
 #include "kcore/tensor.h"
@@ -19,7 +20,10 @@ namespace nb = nanobind;
 
 class TensorObject {
  public:
-  explicit TensorObject(Tensor t) : tensor_(std::move(t)) {}
+  explicit TensorObject(Tensor&& t) : tensor_(std::move(t)) {}
+  // The tensor make() returns, made in place.
+  template <class Make>
+  TensorObject(std::in_place_t /*tag*/, Make&& make) : tensor_(std::forward<Make>(make)()) {}
   TensorObject(const TensorObject& other) : tensor_(other.tensor_) {}
   TensorObject(TensorObject&& other) noexcept
       : tensor_(std::move(other.tensor_)), shape_(std::exchange(other.shape_, nullptr)) {}
@@ -57,6 +61,18 @@ inline nb::object wrap(Tensor&& t) {
   PyObject* obj = new_tensor_object(std::move(t));
   if (obj == nullptr) throw nb::python_error();
   return nb::steal(obj);
+}
+
+// A new Python Tensor holding make()'s result, made inside the instance rather than moved there:
+// for the calls whose whole cost is the handle (slice), a move of a just-made handle is a
+// store-forwarding stall (docs/design.md, "Shapes").
+template <class Make>
+nb::object wrap_in_place(Make&& make) {
+  nb::object obj = nb::inst_alloc(reinterpret_cast<PyObject*>(tensor_type()));
+  if (!obj.is_valid()) throw nb::python_error();
+  new (nb::inst_ptr<TensorObject>(obj)) TensorObject(std::in_place, std::forward<Make>(make));
+  nb::inst_mark_ready(obj);
+  return obj;
 }
 
 }  // namespace kcore::python

@@ -124,9 +124,16 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, bool weak) {
                 contiguous_strides(shape), 0, dtype, weak);
 }
 
+Tensor::Tensor(const Tensor& base, Shape shape, Strides strides, std::int64_t offset)
+    : storage_(base.storage_),
+      shape_(std::move(shape)),
+      strides_(std::move(strides)),
+      offset_(offset),
+      dtype_(base.dtype_),
+      weak_(base.weak_) {}
+
 Tensor Tensor::view(const Tensor& base, Shape shape, Strides strides, std::int64_t offset) {
-  return Tensor(base.storage_, std::move(shape), std::move(strides), offset, base.dtype_,
-                base.weak_);
+  return Tensor(base, std::move(shape), std::move(strides), offset);
 }
 
 Tensor Tensor::from_storage(std::shared_ptr<Storage> storage, Shape shape, Strides strides,

@@ -136,20 +136,26 @@ Tensor scatter_update(const Tensor& inputs, const Tensor& indices, const Tensor&
   return scatter_update(std::move(copy), indices, updates, reduction);
 }
 
-std::optional<Tensor> slice_view(const Tensor& inputs, std::span<const std::int64_t> starts,
-                                 std::span<const std::int64_t> shape) {
+bool slice_is_view(const Tensor& inputs, std::span<const std::int64_t> starts,
+                   std::span<const std::int64_t> shape) {
   const std::size_t nd = inputs.shape().size();
-  if (inputs.tracer() != nullptr || shape.size() != nd || starts.size() != nd) return std::nullopt;
+  if (inputs.tracer() != nullptr || shape.size() != nd || starts.size() != nd) return false;
+  for (std::size_t i = 0; i < nd; ++i) {
+    if (shape[i] < -1 || shape[i] > inputs.shape()[i]) return false;
+  }
+  return true;
+}
+
+Tensor slice_view(const Tensor& inputs, std::span<const std::int64_t> starts,
+                  std::span<const std::int64_t> shape) {
+  const std::size_t nd = inputs.shape().size();
   Shape size;
-  size.resize(nd);
   std::int64_t offset = inputs.offset();
   bool empty = false;
   for (std::size_t i = 0; i < nd; ++i) {
     const std::int64_t dim = inputs.shape()[i];
-    std::int64_t n = shape[i];
-    if (n < -1 || n > dim) return std::nullopt;
-    if (n == -1) n = size_to_end(starts[i], dim);
-    size[i] = n;
+    const std::int64_t n = shape[i] == -1 ? size_to_end(starts[i], dim) : shape[i];
+    size.push_back(n);
     offset += indexing::clamp_start(starts[i], dim, n) * inputs.strides()[i];
     empty = empty || n == 0;
   }
@@ -160,8 +166,8 @@ std::optional<Tensor> slice_view(const Tensor& inputs, std::span<const std::int6
 Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shape& shape) {
   // A plain tensor's slice is its view, made here: the primitive is for tracers (autodiff,
   // vectorized_map), and building it costs more than the view.
-  if (!start_indices.is_tensor()) {
-    if (auto view = slice_view(inputs, start_indices.ints(), shape)) return *std::move(view);
+  if (!start_indices.is_tensor() && slice_is_view(inputs, start_indices.ints(), shape)) {
+    return slice_view(inputs, start_indices.ints(), shape);
   }
   const std::int64_t nd = inputs.ndim();
   if (static_cast<std::int64_t>(shape.size()) != nd) {
@@ -194,7 +200,7 @@ Tensor slice(const Tensor& inputs, const StartIndices& start_indices, const Shap
       start_indices.is_tensor() ? indexing::read_int64(*starts) : std::vector<std::int64_t>();
   const std::span<const std::int64_t> given =
       start_indices.is_tensor() ? std::span<const std::int64_t>(read) : start_indices.ints();
-  if (inputs.tracer() == nullptr) return *slice_view(inputs, given, shape);
+  if (inputs.tracer() == nullptr) return slice_view(inputs, given, shape);
   Shape begin(static_cast<std::size_t>(nd));
   Shape size = shape;
   for (std::int64_t i = 0; i < nd; ++i) {

@@ -26,6 +26,7 @@ from kc_testing import (ALL_DTYPES, COMPLEX_DTYPES, FLOAT8_DTYPES, KERAS32_DTYPE
 @pytest.mark.parametrize("value,dtype", [
     (True, "bool"), (False, "bool"),
     (0, "int32"), (-7, "int32"), (2**31 - 1, "int32"), (-2**31, "int32"),
+    (2**30 - 1, "int32"), (2**30, "int32"), (-2**30 + 1, "int32"), (-2**30, "int32"),
     (2**31, "int64"), (-2**31 - 1, "int64"), (2**63 - 1, "int64"), (-2**63, "int64"),
     (2**63, "uint64"), (2**64 - 1, "uint64"),
     (1.5, "float32"), (-0.0, "float32"), (float("inf"), "float32"), (1e300, "float32"),

@@ -334,6 +334,12 @@ def test_slice_views_and_start_forms():
     assert_tensor(kcore.slice(x, [2, 7], [-1, -1]), np.zeros((2, 0), np.float32))
     assert_tensor(kcore.slice(x, [2, 1], [0, 5]), np.zeros((0, 5), np.float32))
     assert_tensor(kcore.slice(np.float32(4), [], []), np.float32(4))
+    # Starts on both sides of the one-digit ints (2**30) that the fast path reads in place, and
+    # past int64.
+    for big in (2**30 - 1, 2**30, 2**40, 2**63 - 1):
+        assert_tensor(kcore.slice(x, [big, -big], [1, 2]), np.array([[15, 16]], np.float32))
+    with pytest.raises(ValueError, match="^slice: start_indices value 9223372036854775808"):
+        kcore.slice(x, [2**63, 0], [1, 1])
     # Non-contiguous input.
     t = kcore.transpose(x)
     assert_tensor(kcore.slice(t, [1, 1], [2, 2]), np.array([[6, 11], [7, 12]], np.float32))
