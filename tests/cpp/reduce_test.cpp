@@ -619,6 +619,8 @@ TEST(Reduce, RowWiseFoldsEqualPerOutputFolds) {
   expect_rowwise_equals_per_output<float>(rng, 40, 3000, Axes{0});
   // Beyond 16 MiB: the row-wise sum fetches ahead, one range of columns per thread.
   expect_rowwise_equals_per_output<float>(rng, 1100, 4001, Axes{0});
+  // ... in whole-row tiles of up to 8192 columns: more columns take several.
+  expect_rowwise_equals_per_output<float>(rng, 300, 16500, Axes{0});
 }
 
 }  // namespace
