@@ -94,12 +94,88 @@ HWY_INLINE double SumInLanes(const T* q, std::size_t n) {
   return s;
 }
 
+// SumInLanes of K runs of n elements, side by side: a lane is a chain of dependent additions, so
+// one run goes at one vector addition per addition latency; K runs keep K times as many in
+// flight, with the same additions in each lane. (One run keeps its own loop above: this one's
+// extra bookkeeping made a sum over the last axis of 316 x 316 float32 5% slower.)
+template <std::size_t K, class T>
+HWY_INLINE void SumSideBySide(const T* const* q, std::size_t n, double* out) {
+  constexpr std::size_t kLanes = 16;
+  HWY_ALIGN double lanes[K][kLanes] = {};
+  std::size_t i = 0;
+#if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
+  const hn::CappedTag<double, kLanes> dd;
+  const hn::Rebind<T, decltype(dd)> dt;
+  constexpr std::size_t kPerVector = hn::MaxLanes(dd);
+  constexpr std::size_t kVectors = kLanes / kPerVector;
+  std::array<std::array<hn::Vec<decltype(dd)>, kVectors>, K> acc;
+  for (auto& run : acc) {
+    for (auto& a : run) a = hn::Zero(dd);
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < K; ++k) {
+      for (std::size_t v = 0; v < kVectors; ++v) {
+        const auto x = hn::LoadU(dt, q[k] + i + v * kPerVector);
+        if constexpr (sizeof(T) == sizeof(double)) {
+          acc[k][v] = hn::Add(acc[k][v], x);
+        } else {
+          acc[k][v] = hn::Add(acc[k][v], hn::PromoteTo(dd, x));
+        }
+      }
+    }
+  }
+  for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t v = 0; v < kVectors; ++v) {
+      hn::Store(acc[k][v], dd, lanes[k] + v * kPerVector);
+    }
+  }
+#else
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t k = 0; k < K; ++k) {
+      for (std::size_t j = 0; j < kLanes; ++j) lanes[k][j] += static_cast<double>(q[k][i + j]);
+    }
+  }
+#endif
+  for (std::size_t k = 0; k < K; ++k) {
+    double s = 0.0;
+    for (std::size_t t = i; t < n; ++t) s += static_cast<double>(q[k][t]);
+    for (std::size_t j = 0; j < kLanes; ++j) s += lanes[k][j];
+    out[k] = s;
+  }
+}
+
+// Runs side by side: enough for eight vector accumulators (four runs of two AVX-512 vectors,
+// two of four AVX2 ones), which the FP adders keep busy without spilling registers.
+template <class T>
+HWY_INLINE void SumRunsInLanes(const T* const* runs, std::size_t count, std::size_t n,
+                               double* out) {
+#if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
+  constexpr std::size_t kVectors = 16 / hn::MaxLanes(hn::CappedTag<double, 16>());
+  constexpr std::size_t kSideBySide = kVectors >= 8 ? 1 : 8 / kVectors;
+#else
+  constexpr std::size_t kSideBySide = 1;
+#endif
+  std::size_t r = 0;
+  for (; r + kSideBySide <= count; r += kSideBySide) {
+    SumSideBySide<kSideBySide>(runs + r, n, out + r);
+  }
+  for (; r < count; ++r) out[r] = SumInLanes(runs[r], n);
+}
+
 double SumFloats(const float* q, std::size_t n) {
   return SumInLanes(q, n);
 }
 
 double SumDoubles(const double* q, std::size_t n) {
   return SumInLanes(q, n);
+}
+
+void SumFloatRuns(const float* const* runs, std::size_t count, std::size_t n, double* out) {
+  SumRunsInLanes(runs, count, n, out);
+}
+
+void SumDoubleRuns(const double* const* runs, std::size_t count, std::size_t n, double* out) {
+  SumRunsInLanes(runs, count, n, out);
 }
 
 void AddFloatRows(double* acc, const float* const* rows, std::size_t count, std::size_t n,
@@ -120,6 +196,8 @@ namespace kcore::cpu {
 
 HWY_EXPORT(SumFloats);
 HWY_EXPORT(SumDoubles);
+HWY_EXPORT(SumFloatRuns);
+HWY_EXPORT(SumDoubleRuns);
 HWY_EXPORT(AddFloatRows);
 HWY_EXPORT(AddDoubleRows);
 
@@ -128,6 +206,12 @@ double contiguous_sum(const float* q, std::size_t n) {
 }
 double contiguous_sum(const double* q, std::size_t n) {
   return HWY_DYNAMIC_DISPATCH(SumDoubles)(q, n);
+}
+void contiguous_sums(const float* const* runs, std::size_t count, std::size_t n, double* out) {
+  HWY_DYNAMIC_DISPATCH(SumFloatRuns)(runs, count, n, out);
+}
+void contiguous_sums(const double* const* runs, std::size_t count, std::size_t n, double* out) {
+  HWY_DYNAMIC_DISPATCH(SumDoubleRuns)(runs, count, n, out);
 }
 void add_rows_to(double* acc, const float* const* rows, std::size_t count, std::size_t n,
                  bool from_memory) {

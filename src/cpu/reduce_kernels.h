@@ -9,6 +9,10 @@ namespace kcore::cpu {
 // order. SIMD with run-time ISA dispatch (Highway); the same bits on every instruction set.
 double contiguous_sum(const float* q, std::size_t n);
 double contiguous_sum(const double* q, std::size_t n);
+// out[r] = contiguous_sum(runs[r], n) for r < count, several runs side by side (faster than one
+// at a time: each run's lanes are chains of dependent additions).
+void contiguous_sums(const float* const* runs, std::size_t count, std::size_t n, double* out);
+void contiguous_sums(const double* const* runs, std::size_t count, std::size_t n, double* out);
 
 // acc[i] += rows[0][i], then rows[1][i], ... (count rows, in that order), in double (float
 // values widened exactly): rows of a sum whose outputs are a contiguous run. SIMD with run-time

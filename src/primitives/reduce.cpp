@@ -279,6 +279,38 @@ Tensor Reduce::run(std::span<const Tensor> inputs, const TensorSpec& spec) const
       auto block = [&](const std::byte* row, std::int64_t j) {
         return reducer.run(row, red, j * kBlock, std::min(k, (j + 1) * kBlock));
       };
+      // block(row, j) for j in [j0, j1), into out[j - j0]. A float32/float64 sum whose
+      // reduction is one contiguous run per output sums its whole blocks side by side
+      // (cpu::contiguous_sums), each exactly as `block` does (sum of 10^7 float32, 1 thread:
+      // 0.90-0.94 -> 0.77-0.81 ms; of 10^6 float64: 84-86 -> 69-73 µs). Rows of outputs side by
+      // side were slower (over the last axis of 3162 x 3162 float32: 0.94-0.97 -> 1.29-1.33 ms,
+      // four short streams instead of one), so one output's blocks only, and only from four
+      // whole blocks (the kernel takes up to four side by side; with fewer it is one at a time).
+      constexpr bool kSideBySide = std::is_same_v<T, float> || std::is_same_v<T, double>;
+      const bool side_by_side = kSideBySide && op == ReduceOp::Sum && k >= 4 * kBlock &&
+                                red.shape.size() == 1 && red.strides[0] == isz;
+      const auto blocks_of = [&](const std::byte* row, std::int64_t j0, std::int64_t j1, A* out) {
+        std::int64_t j = j0;
+        if constexpr (kSideBySide) {
+          constexpr std::int64_t kGroup = 16;
+          std::array<const T*, kGroup> starts{};
+          std::array<double, kGroup> sums{};
+          const std::int64_t whole = side_by_side ? std::min(j1, k / kBlock) : j0;
+          while (j < whole) {
+            const std::int64_t c = std::min(kGroup, whole - j);
+            for (std::int64_t i = 0; i < c; ++i) {
+              starts[i] = reinterpret_cast<const T*>(row) + (j + i) * kBlock;
+            }
+            cpu::contiguous_sums(starts.data(), static_cast<std::size_t>(c),
+                                 static_cast<std::size_t>(kBlock), sums.data());
+            for (std::int64_t i = 0; i < c; ++i) {
+              out[j - j0 + i] = reducer.combine(reducer.identity(), sums[i]);
+            }
+            j += c;
+          }
+        }
+        for (; j < j1; ++j) out[j - j0] = block(row, j);
+      };
       if (kept.shape.size() == 1 && kept.strides[0] == isz && m >= kMinColumns &&
           !red.shape.empty() && red.strides.back() != isz) {
         // The kept elements are one contiguous run and the reduced axes lie outside it (sum
@@ -342,24 +374,34 @@ Tensor Reduce::run(std::span<const Tensor> inputs, const TensorSpec& spec) const
           }
         });
       } else if (m >= num_threads() || blocks == 1) {
-        cpu::parallel_for(m, std::max<std::int64_t>(1, kBlock / std::max<std::int64_t>(k, 1)),
-                          [&](std::int64_t b, std::int64_t e) {
-                            for (std::int64_t i = b; i < e; ++i) {
-                              const std::byte* row = base + kept.offset(i);
-                              A acc = reducer.identity();
-                              for (std::int64_t j = 0; j < blocks; ++j) {
-                                acc = reducer.combine(acc, block(row, j));
-                              }
-                              results[i] = acc;
-                            }
-                          });
+        const std::int64_t grain = std::max<std::int64_t>(1, kBlock / std::max<std::int64_t>(k, 1));
+        if (side_by_side) {
+          cpu::parallel_for(m, grain, [&](std::int64_t b, std::int64_t e) {
+            std::vector<A> partial(static_cast<std::size_t>(blocks));
+            for (std::int64_t i = b; i < e; ++i) {
+              blocks_of(base + kept.offset(i), 0, blocks, partial.data());
+              A acc = reducer.identity();
+              for (const A& p : partial) acc = reducer.combine(acc, p);
+              results[i] = acc;
+            }
+          });
+        } else {
+          cpu::parallel_for(m, grain, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t i = b; i < e; ++i) {
+              const std::byte* row = base + kept.offset(i);
+              A acc = reducer.identity();
+              for (std::int64_t j = 0; j < blocks; ++j) acc = reducer.combine(acc, block(row, j));
+              results[i] = acc;
+            }
+          });
+        }
       } else {
         // Few outputs, long reductions: the blocks of each output run in parallel.
         std::vector<A> partial(static_cast<std::size_t>(blocks));
         for (std::int64_t i = 0; i < m; ++i) {
           const std::byte* row = base + kept.offset(i);
           cpu::parallel_for(blocks, 1, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t j = b; j < e; ++j) partial[j] = block(row, j);
+            blocks_of(row, b, e, partial.data() + b);
           });
           A acc = reducer.identity();
           for (const A& p : partial) acc = reducer.combine(acc, p);

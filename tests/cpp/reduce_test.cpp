@@ -599,6 +599,32 @@ TEST(Reduce, ContiguousSumsFollowTheSixteenLaneOrderOnEveryTarget) {
       EXPECT_EQ(kcore::cpu::contiguous_sum(d.data(), n), sum_in_16_lanes(d)) << name << " " << n;
       EXPECT_EQ(kcore::cpu::contiguous_sum(f.data(), n), sum_in_16_lanes(f)) << name << " " << n;
     }
+    // Several runs side by side (contiguous_sums): each the sum of its own run, for every count
+    // (whole groups of side-by-side runs and the ones left over) and length.
+    for (std::size_t n : {0, 1, 17, 100, 1000}) {
+      for (std::size_t count = 1; count <= 9; ++count) {
+        std::vector<std::vector<double>> d(count, std::vector<double>(n));
+        std::vector<std::vector<float>> f(count, std::vector<float>(n));
+        std::vector<const double*> d_runs;
+        std::vector<const float*> f_runs;
+        for (std::size_t r = 0; r < count; ++r) {
+          for (std::size_t i = 0; i < n; ++i) {
+            d[r][i] = std::ldexp(mantissa(rng), exponent(rng));
+            f[r][i] = static_cast<float>(d[r][i]);
+          }
+          d_runs.push_back(d[r].data());
+          f_runs.push_back(f[r].data());
+        }
+        std::vector<double> d_out(count, -1.0);
+        std::vector<double> f_out(count, -1.0);
+        kcore::cpu::contiguous_sums(d_runs.data(), count, n, d_out.data());
+        kcore::cpu::contiguous_sums(f_runs.data(), count, n, f_out.data());
+        for (std::size_t r = 0; r < count; ++r) {
+          EXPECT_EQ(d_out[r], sum_in_16_lanes(d[r])) << name << " " << n << " run " << r;
+          EXPECT_EQ(f_out[r], sum_in_16_lanes(f[r])) << name << " " << n << " run " << r;
+        }
+      }
+    }
   }
   kcore::cpu::math_force_simd_target(0);
   // Through the op: a float32 sum rounds the double result once.
@@ -606,6 +632,45 @@ TEST(Reduce, ContiguousSumsFollowTheSixteenLaneOrderOnEveryTarget) {
   for (auto& v : f) v = static_cast<float>(std::ldexp(mantissa(rng), exponent(rng)));
   const kcore::Tensor t = make(f, {1000});
   EXPECT_EQ(kcore::sum(t).item<float>(), static_cast<float>(sum_in_16_lanes(f)));
+}
+
+// A sum longer than a block (65,536 elements) adds the blocks' 16-lane sums in order, each
+// from the identity: exactly, on 1 and 2 threads, whether the blocks of one output are summed
+// side by side or in parallel, for one output and for several.
+template <class T>
+void expect_blockwise_sum(std::mt19937& rng, std::int64_t rows, std::int64_t n) {
+  SCOPED_TRACE(std::string(dtype_name(kcore::dtype_of<T>)) + " " + std::to_string(rows) + "x" +
+               std::to_string(n));
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-30, 30);
+  std::vector<T> values(static_cast<std::size_t>(rows * n));
+  for (auto& v : values) v = static_cast<T>(std::ldexp(mantissa(rng), exponent(rng)));
+  std::vector<T> want;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    constexpr std::int64_t kBlock = 65536;
+    double acc = 0.0;
+    for (std::int64_t b = 0; b < n; b += kBlock) {
+      const auto first = values.begin() + r * n + b;
+      acc += 0.0 + sum_in_16_lanes(std::vector<T>(first, first + std::min(kBlock, n - b)));
+    }
+    want.push_back(static_cast<T>(acc));
+  }
+  const Tensor x = make(values, {rows, n});
+  for (int threads : {1, 2}) {
+    const auto got = on_threads<T>(threads, [&] { return kcore::sum(x, Axes{1}); });
+    EXPECT_TRUE(all_same(got, want)) << "on " << threads << " threads";
+  }
+}
+
+TEST(Reduce, LongSumsAddTheirBlocksInOrder) {
+  ThreadCountGuard guard;
+  std::mt19937 rng(41);
+  expect_blockwise_sum<float>(rng, 1, 5 * 65536 + 123);
+  expect_blockwise_sum<double>(rng, 1, 9 * 65536);
+  expect_blockwise_sum<float>(rng, 1, 40 * 65536 + 5);  // several blocks per thread on 2
+  expect_blockwise_sum<float>(rng, 3, 4 * 65536 + 7);   // as many outputs as threads, or more
+  expect_blockwise_sum<double>(rng, 3, 2 * 65536 + 1);  // too few blocks to go side by side
+  expect_blockwise_sum<double>(rng, 2, 65536 + 16);
 }
 
 TEST(Reduce, RowWiseFoldsEqualPerOutputFolds) {
