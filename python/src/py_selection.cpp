@@ -24,10 +24,10 @@ std::int64_t to_int(nb::handle x, const char* op, const char* what) {
     throw TypeError(std::string(op) + ": received " + what + " of type " +
                     nb::type_name(x.type()).c_str() + "; expected an int");
   }
-  int overflow = 0;
-  const long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
+  std::int64_t v = 0;
+  const bool fits = int64_value(index, v);
   Py_DECREF(index);
-  if (overflow != 0) {
+  if (!fits) {
     throw ValueError(std::string(op) + ": received " + what +
                      " outside the int64 range; expected a smaller integer");
   }
